@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make demo` (the main job on the embedded default) and `make test`.
+# Each creates the virtual environment first if it is missing.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export GAITCRAFT_CACHE ?= $(CURDIR)/.cache
+
+.PHONY: demo test lint bench env clean-env
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build on a CPU machine
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+env: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m gaitcraft.cli demo --out out/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean-env:
+	rm -rf $(VENV)

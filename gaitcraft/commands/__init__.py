@@ -1,0 +1,1 @@
+"""Subcommands of the `gaitcraft` CLI, one module each."""

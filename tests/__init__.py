@@ -1,0 +1,1 @@
+"""GaitCraft test suite."""

@@ -1,0 +1,71 @@
+"""Dataset API: filtering, frame sampling and the P×K sampler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler, sample_frame_indices
+from gaitcraft.errors import DataError
+from gaitcraft.io.writers import write_opengait_tree
+from gaitcraft.types import Sequence, SequenceLabels
+
+
+@pytest.fixture
+def tree(tmp_path):
+    seqs = []
+    for s in range(4):
+        for t in ("nm-01", "nm-02", "bg-01", "cl-01"):
+            for v in (0.0, 90.0, 180.0):
+                fr = np.zeros((20 + s, 64, 64), np.uint8)
+                fr[:, 10:50, 20 + s : 40 + s] = 255
+                fr[np.arange(len(fr)), 0, 0] = np.arange(len(fr)) % 2 * 255  # frame id parity marker
+                carry = "handbag" if t.startswith("bg") else "none"
+                clothing = "coat" if t.startswith("cl") else "normal"
+                seqs.append(Sequence(fr, SequenceLabels(f"{s:03d}", t, v, clothing, carry, "test")))
+    write_opengait_tree(tmp_path, seqs)
+    return DatasetIndex.open(tmp_path)
+
+
+def test_filter(tree):
+    assert len(tree) == 48 and tree.subjects == ["000", "001", "002", "003"]
+    assert len(tree.filter(seq_types=["nm-"])) == 24
+    assert len(tree.filter(views=[90])) == 16
+    assert len(tree.filter(carry="handbag")) == 12
+    assert len(tree.filter(subjects=["001"], clothing="coat")) == 3
+    with pytest.raises(DataError, match="unknown label fields"):
+        tree.filter(colour="red")
+
+
+def test_frame_sampling():
+    rng = np.random.default_rng(0)
+    idx = sample_frame_indices(50, 30, "fixed_ordered", rng)
+    assert len(idx) == 30 and np.all(np.diff(idx) == 1)
+    idx = sample_frame_indices(10, 30, "fixed_ordered", rng)  # short sequence loops
+    assert len(idx) == 30 and set(idx) == set(range(10))
+    idx = sample_frame_indices(50, 30, "fixed_unordered", rng)
+    assert len(set(idx)) == 30
+    idx = sample_frame_indices(50, 30, "unfixed_ordered", rng)
+    assert 15 <= len(idx) <= 30
+    assert len(sample_frame_indices(7, 30, "all_ordered", rng)) == 7
+    with pytest.raises(DataError, match="unknown frame sampling"):
+        sample_frame_indices(5, 3, "random", rng)
+
+
+def test_clip_dataset_and_pk(tree):
+    ds = ClipDataset(tree.records, frames=16, sampling="fixed_ordered", seed=1)
+    item = ds[3]
+    assert item["sil"].shape == (16, 64, 44) and item["index"] == 3
+    labels = [r.labels.subject for r in tree.records]
+    sampler = PKSampler(labels, p=2, k=4, seed=0, batches=5)
+    batches = list(sampler)
+    assert len(batches) == 5
+    for b in batches:
+        ids = [labels[i] for i in b]
+        assert len(b) == 8 and len(set(ids)) == 2 and all(ids.count(x) == 4 for x in set(ids))
+    with pytest.warns(UserWarning, match="fewer than k=16"):
+        short = PKSampler(labels, p=2, k=16)
+    assert short.short_identities == ["000", "001", "002", "003"]
+    assert all(len(b) == 32 for b in short)
+    with pytest.raises(DataError, match="at least p=8"):
+        PKSampler(labels, p=8, k=2)
