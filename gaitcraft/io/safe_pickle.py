@@ -29,29 +29,42 @@ class _Refused(pickle.UnpicklingError):
     """The pickle names a global outside the allow-list."""
 
 
+_RESOLVED: dict[tuple[str, str], object] = {}  # allowed globals, resolved once per process
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
+        key = (module, name)
+        found = _RESOLVED.get(key)
+        if found is not None:
+            return found
+        if key in _ALLOWED:
+            found = _RESOLVED[key] = super().find_class(module, name)
+            return found
         raise _Refused(f"refused global {module}.{name} (only numpy arrays are allowed)")
 
 
 def load_array_pickle(path: str | Path) -> np.ndarray:
     """Load a pickled numpy array safely; anything else raises `DataError` naming the file."""
-    path = Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            return _load(fh, path)
     except FileNotFoundError:
         raise DataError("file does not exist", path) from None
-    except OSError as e:
+    except IsADirectoryError:
+        raise DataError("expected a .pkl file, found a folder", path) from None
+    except PermissionError as e:
         raise DataError(f"cannot read file ({e.strerror})", path) from None
-    return loads_array_pickle(data, where=path)
 
 
 def loads_array_pickle(data: bytes, where: str | Path = "<bytes>") -> np.ndarray:
     """`load_array_pickle` for bytes already in memory."""
+    return _load(io.BytesIO(data), where)
+
+
+def _load(fh, where) -> np.ndarray:
     try:
-        obj = _ArrayUnpickler(io.BytesIO(data)).load()
+        obj = _ArrayUnpickler(fh).load()
     except _Refused as e:
         raise DataError(f"not a plain numpy array pickle: {e}", where) from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, MemoryError) as e:

@@ -1,0 +1,34 @@
+"""Machine and date lines for benchmark reports."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+
+
+def machine_line() -> str:
+    """'CPU model, N cores, RAM, Python, torch' for the report header."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), model)
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        import torch
+
+        tv = f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        tv = ""
+    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {sys.version.split()[0]}{tv}"
+
+
+def header(title: str) -> str:
+    """A markdown header with the exact command, the machine and the date."""
+    cmd = "python " + " ".join(sys.argv)
+    today = datetime.datetime.now().strftime("%Y-%m-%d %H:%M UTC")
+    return f"## {title}\n\n- command: `{cmd}`\n- machine: {machine_line()}\n- date: {today}\n"
