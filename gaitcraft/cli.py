@@ -14,6 +14,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("info", "summarise a dataset and list every problem in it"),
     ("preview", "write a contact sheet (and GIFs) of a dataset's sequences"),
     ("pretreat", "OpenGait pretreatment of a raw PNG silhouette tree into 64x64 pkl"),
+    ("procedural", "render the procedural walker dataset (anny bodies + CMU mocap)"),
 ]
 
 DESCRIPTION = """GaitCraft: synthesize, evaluate and export gait silhouette data.

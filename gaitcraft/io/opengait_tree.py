@@ -37,6 +37,10 @@ class Problem:
         return f"{self.path}: {self.reason}"
 
 
+#: Root folders GaitCraft writes beside the subjects (OpenGait ignores them: they are not in the partition).
+SIDECAR_DIRS = frozenset({"groundtruth", "previews", "reports"})
+
+
 def _subdirs(path: str) -> list[os.DirEntry]:
     with os.scandir(path) as it:
         return sorted((e for e in it if e.is_dir() and not e.name.startswith(".")), key=lambda e: e.name)
@@ -55,6 +59,8 @@ def scan_tree(root: str | Path, exts: tuple[str, ...] = (".pkl",)) -> tuple[list
         raise DataError("expected a dataset folder", root)
     entries, problems = [], []
     for sid in _subdirs(str(root)):
+        if sid.name in SIDECAR_DIRS:
+            continue
         types = _subdirs(sid.path)
         if not types:
             problems.append(Problem(sid.path, "empty subject folder"))
