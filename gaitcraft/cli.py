@@ -11,6 +11,7 @@ from gaitcraft.errors import GaitCraftError
 
 # (module under gaitcraft.commands, one-line summary); listed explicitly, no auto-discovery.
 COMMANDS: list[tuple[str, str]] = [
+    ("demo", "the main job on the embedded default, end to end"),
     ("info", "summarise a dataset and list every problem in it"),
     ("preview", "write a contact sheet (and GIFs) of a dataset's sequences"),
     ("pretreat", "OpenGait pretreatment of a raw PNG silhouette tree into 64x64 pkl"),

@@ -19,6 +19,9 @@ def load_anny():
     cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ANNY_CACHE_DIR", str(cache))
     try:
+        import warp  # anny's skinning backend; its start-up banner would repeat in every worker
+
+        warp.config.log_level = warp.LOG_ERROR
         import anny
     except ImportError as e:
         raise GaitCraftError(f"the anny body model is unavailable ({e}); install it with `pip install anny`") from None

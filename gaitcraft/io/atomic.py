@@ -13,6 +13,16 @@ from pathlib import Path
 from typing import IO
 
 
+def _file_mode() -> int:
+    # mkstemp creates 0600 files; finished files get the mode a plain open() would give them
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on clean exit it replaces `path` atomically, on error it is removed."""
@@ -24,6 +34,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -54,6 +65,7 @@ def atomic_save(path: str | Path, writer, suffix: str | None = None) -> None:
     os.close(fd)
     try:
         writer(tmp)
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -61,3 +61,42 @@ def write_contact_sheet(path: str | Path, sequences: Seq[np.ndarray], captions: 
 def caption(labels) -> str:
     """A short caption for a `SequenceLabels`: 'id type | view° | clothing/carry'."""
     return f"{labels.subject} {labels.seq_type} | {labels.view:g} deg | {labels.clothing}/{labels.carry}"
+
+
+def grid_sheet(cells: Seq[Seq[np.ndarray]], row_captions: Seq[str], col_captions: Seq[str],
+               scale: int = 2, caption_width: int = 96) -> np.ndarray:
+    """A table of single frames: `cells[r][c]` is `[h, w]`; rows and columns captioned. Returns `[H, W]` uint8."""
+    h, w = cells[0][0].shape
+    font = ImageFont.load_default()
+    head = Image.new("L", (caption_width + len(col_captions) * w * scale, 14), 60)
+    for c, cap in enumerate(col_captions):
+        ImageDraw.Draw(head).text((caption_width + c * w * scale + 4, 1), cap, fill=255, font=font)
+    rows = [np.asarray(head)]
+    for row, cap in zip(cells, row_captions):
+        img = np.concatenate(list(row), axis=1).repeat(scale, axis=0).repeat(scale, axis=1)
+        strip = Image.new("L", (caption_width, img.shape[0]), 60)
+        ImageDraw.Draw(strip).multiline_text((4, 4), cap.replace(" | ", "\n"), fill=255, font=font)
+        rows.append(np.concatenate([np.asarray(strip), img], axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def write_grid_sheet(path: str | Path, cells, row_captions, col_captions, **kw) -> None:
+    """Write `grid_sheet(...)` as a PNG, atomically."""
+    img = Image.fromarray(grid_sheet(cells, row_captions, col_captions, **kw))
+    atomic_save(path, lambda tmp: img.save(tmp, format="PNG"))
+
+
+def write_view_type_grid(path: str | Path, index, subject: str, seq_types: Seq[str], phase: float = 1 / 3) -> None:
+    """One subject's frame at `phase` of each sequence: rows = `seq_types`, columns = every view in `index`."""
+    views = index.values("view")
+    cells, caps = [], []
+    for t in seq_types:
+        row, lab = [], None
+        for v in views:
+            recs = index.filter(subjects=[subject], seq_types=[t], views=[v]).records
+            fr = recs[0].load() if recs else np.zeros((1, 64, 64), np.uint8)
+            lab = recs[0].labels if recs else lab
+            row.append(fr[int(len(fr) * phase)])
+        cells.append(row)
+        caps.append(f"{subject} {t} | {lab.clothing} | {lab.carry}" if lab else f"{subject} {t}")
+    write_grid_sheet(path, cells, caps, [f"{v:g}" for v in views])
