@@ -114,6 +114,18 @@ def _gt_path(root: Path, subject: str, seq_type: str) -> Path:
 
 
 def _do_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
+    import torch
+
+    # one thread per walk: two workers on two cores, and the same float results whatever the worker count
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _render_unit(args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _render_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
     root, index, seq_type, spec_json = args
     root_p, spec = Path(root), ProceduralSpec.from_json(spec_json)
     recipe = sample_subject(spec.seed, index)

@@ -1,0 +1,351 @@
+"""Clothing and carried objects as geometry that follows a posed body sequence.
+
+Clothing ('normal', 'coat'):
+- normal clothes push the surface out by about a centimetre (shirt, trousers);
+- a long coat pushes the body surface outward along its normals - most on hips, torso and thighs, a little on
+  the arms (sleeves) and neck (collar) - with per-vertex amounts taken from the body model's skinning weights;
+- and adds a skirt-like hem: an open tube from the hips to below the knees, whose lower ring follows the mean
+  of the knees with a lag (so it swings and trails the legs) and stretches over the stride.
+
+Carried objects ('none', 'shoulder_bag', 'backpack', 'handbag'), boxes placed by joint transforms:
+- shoulder bag: hangs at the right hip from a strap over the left shoulder; rides with the pelvis;
+- backpack: on the back, rigid with the chest (upper spine);
+- handbag: held in the right hand, so it swings with the arm; it hangs under gravity plus the hand's
+  acceleration (a lagged quasi-static pendulum).
+
+Everything is sized from the body itself (surface positions measured in the attaching joint's frame), so bags sit
+on the surface for any phenotype or backend. Positions are world coordinates (Z up, metres, walker faces -Y).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import trimesh
+
+from gaitcraft.errors import ConfigError
+from gaitcraft.vocab import check_value
+from mesh.body_model import BodyModel, BodyOutput
+from mesh.rasterizer import cross3
+
+#: How far (m) each garment pushes each body region's surface outward. 'normal' is everyday clothes (shirt,
+#: trousers): real "nm" walkers are not nude, and their silhouettes are about a centimetre fuller.
+CLOTHING_OFFSETS: dict[str, dict[str, float]] = {
+    "normal": {"hips": 0.012, "torso": 0.012, "upper_legs": 0.012, "lower_legs": 0.010, "shoulders": 0.010,
+               "upper_arms": 0.010, "lower_arms": 0.008, "neck": 0.0},
+    "coat": {"hips": 0.030, "torso": 0.030, "upper_legs": 0.030, "lower_legs": 0.010, "shoulders": 0.022,
+             "upper_arms": 0.020, "lower_arms": 0.016, "neck": 0.010},
+}
+#: Carried objects this module can build ('bag' in the vocabulary means "some bag" and is not a geometry).
+CARRY_OBJECTS: tuple[str, ...] = ("none", "shoulder_bag", "backpack", "handbag")
+CLOTHING_KINDS: tuple[str, ...] = ("normal", "coat")
+GRAVITY = np.array([0.0, 0.0, -9.81])
+
+
+@dataclass
+class ExtraMesh:
+    """A mesh that moves with the body: vertices `[T, P, 3]`, faces `[F, 3]` (outward winding)."""
+
+    name: str
+    vertices: np.ndarray  # [T, P, 3]
+    faces: np.ndarray  # [F, 3]
+    two_sided: bool = False  # open surfaces (the hem) are drawn from both sides
+
+
+@dataclass
+class DressedBody:
+    """A body sequence with its clothing applied and carried objects attached."""
+
+    vertices: np.ndarray  # [T, V, 3] body surface, pushed out by the clothing
+    faces: np.ndarray  # [F, 3]
+    extras: list[ExtraMesh] = field(default_factory=list)
+    clothing: str = "normal"
+    carry: str = "none"
+
+    def all_meshes(self) -> list[ExtraMesh]:
+        """The body followed by the extras, as `ExtraMesh` records."""
+        return [ExtraMesh("body", self.vertices, self.faces)] + list(self.extras)
+
+
+# ----------------------------------------------------------------------------------------------- small helpers
+
+
+def box_mesh(size: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """An axis-aligned box centred at the origin: (vertices [8, 3], faces [12, 3]) with outward winding."""
+    b = trimesh.creation.box(extents=size)
+    return np.asarray(b.vertices, dtype=np.float64), np.asarray(b.faces, dtype=np.int64)
+
+
+def transform_points(tf: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply transforms `[T, 4, 4]` to local points `[P, 3]` -> world `[T, P, 3]`."""
+    return pts @ np.swapaxes(tf[:, :3, :3], 1, 2) + tf[:, None, :3, 3]
+
+
+def _frame_from_axes(x_axis: np.ndarray, z_axis: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Transforms `[T, 4, 4]` with local z along `z_axis` [T, 3] and x as close to `x_axis` [T, 3] as possible."""
+    z = z_axis / np.linalg.norm(z_axis, axis=-1, keepdims=True)
+    x = x_axis - (x_axis * z).sum(-1, keepdims=True) * z
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    y = np.cross(z, x)
+    tf = np.tile(np.eye(4), (len(z), 1, 1))
+    tf[:, :3, 0], tf[:, :3, 1], tf[:, :3, 2], tf[:, :3, 3] = x, y, z, origin
+    return tf
+
+
+def _lowpass(x: np.ndarray, fps: float, tau: float) -> np.ndarray:
+    """Causal first-order low-pass over the time axis 0 (time constant `tau` s), starting at the first value."""
+    alpha = 1.0 - np.exp(-1.0 / (fps * tau)) if tau > 0 else 1.0
+    out = np.empty_like(x)
+    out[0] = x[0]
+    for t in range(1, len(x)):
+        out[t] = out[t - 1] + alpha * (x[t] - out[t - 1])
+    return out
+
+
+def _acceleration(p: np.ndarray, fps: float) -> np.ndarray:
+    """Second time derivative `[T, 3]` of positions `[T, 3]` (central differences, zero for T < 3)."""
+    a = np.zeros_like(p)
+    if len(p) >= 3:
+        a[1:-1] = (p[2:] - 2 * p[1:-1] + p[:-2]) * fps * fps
+        a[0], a[-1] = a[1], a[-2]
+    return a
+
+
+def hang_direction(pivot: np.ndarray, fps: float, lag: float = 0.08, max_tilt_deg: float = 30.0,
+                   gain: float = 1.0) -> np.ndarray:
+    """Unit direction `[T, 3]` a weight hangs in below a moving `pivot` [T, 3] (quasi-static pendulum).
+
+    In the pivot's accelerating frame the weight feels gravity minus the pivot's acceleration; the lag (s)
+    low-passes that so the weight trails the motion, and `gain` < 1 stands for the damping of a bag brushing
+    the body. The tilt from vertical is clamped for stability.
+    """
+    g_eff = GRAVITY[None] - gain * _lowpass(_acceleration(pivot, fps), fps, lag)  # [T, 3]
+    d = g_eff / np.linalg.norm(g_eff, axis=1, keepdims=True)
+    down = np.array([0.0, 0.0, -1.0])
+    cos_max = np.cos(np.deg2rad(max_tilt_deg))
+    cos_t = d @ down
+    too_far = cos_t < cos_max
+    if too_far.any():
+        horiz = d[too_far] - cos_t[too_far, None] * down
+        horiz /= np.maximum(np.linalg.norm(horiz, axis=1, keepdims=True), 1e-9)
+        d[too_far] = cos_max * down + np.sqrt(1 - cos_max**2) * horiz
+    return d
+
+
+def _heading_frames(body: BodyOutput, model: BodyModel) -> np.ndarray:
+    """Per-frame rotations `[T, 3, 3]` about Z only, following the root's heading (yaw)."""
+    g = body.bone_transforms[:, model.semantic_index("root"), :3, :3].double().numpy()  # [T, 3, 3]
+    fwd = g @ np.array([0.0, -1.0, 0.0])  # the body faces -Y at the reference pose
+    fwd[:, 2] = 0.0
+    fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
+    # columns: x = body left, y = backward (-forward), z = up; equals the identity when facing -Y
+    left = np.cross(-fwd, np.array([0.0, 0.0, 1.0]))  # (+X at the reference pose)
+    return np.stack([left, -fwd, np.broadcast_to([0.0, 0.0, 1.0], fwd.shape)], axis=2)
+
+
+def _local(points: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    """World points `[P, 3]` in the frame of one transform `[4, 4]`."""
+    return (points - tf[:3, 3]) @ tf[:3, :3]
+
+
+def _trunk(model: BodyModel, surface: np.ndarray) -> np.ndarray:
+    """Frame-0 surface points `[P, 3]` of the trunk (hips, torso, thighs): bags sit on these, not on the arms."""
+    w = model.region_weights("hips") + model.region_weights("torso") + model.region_weights("upper_legs")
+    return surface[0][w > 0.5].astype(np.float64)
+
+
+def _surface_extent(local_pts: np.ndarray, axis: int, sign: float, window: dict[int, tuple[float, float]],
+                    default: float) -> float:
+    """Furthest coordinate along `sign * axis` of the points inside `window` {axis: (lo, hi)}; `default` if none."""
+    keep = np.ones(len(local_pts), bool)
+    for ax, (lo, hi) in window.items():
+        keep &= (local_pts[:, ax] >= lo) & (local_pts[:, ax] <= hi)
+    if not keep.any():
+        return default
+    return float((sign * local_pts[keep, axis]).max() * sign)
+
+
+# --------------------------------------------------------------------------------------------------- clothing
+
+
+@functools.lru_cache(maxsize=8)
+def _face_to_vertex(faces_bytes: bytes, n_v: int) -> sp.csr_matrix:
+    """Sparse [V, F] matrix summing each face's value into its three vertices (cached per topology)."""
+    faces = np.frombuffer(faces_bytes, dtype=np.int64).reshape(-1, 3)
+    rows = faces.reshape(-1)
+    cols = np.repeat(np.arange(len(faces)), 3)
+    return sp.csr_matrix((np.ones(rows.size, np.float32), (rows, cols)), shape=(n_v, len(faces)))
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals `[T, V, 3]` float32 of a mesh sequence `[T, V, 3]`."""
+    v = np.asarray(vertices, dtype=np.float32)
+    faces = np.ascontiguousarray(faces, dtype=np.int64)
+    p0, p1, p2 = (np.take(v, np.ascontiguousarray(faces[:, k]), axis=1) for k in range(3))  # [T, F, 3]
+    fn = cross3(p1 - p0, p2 - p0)  # [T, F, 3], |fn| = 2 * area
+    n_t, n_f = fn.shape[:2]
+    acc = _face_to_vertex(faces.tobytes(), v.shape[1])  # [V, F]
+    vn = (acc @ fn.transpose(1, 0, 2).reshape(n_f, n_t * 3)).reshape(-1, n_t, 3).transpose(1, 0, 2)
+    return vn / np.maximum(np.linalg.norm(vn, axis=-1, keepdims=True), 1e-12)
+
+
+def clothing_offsets(model: BodyModel, clothing: str, scale: float = 1.0) -> np.ndarray:
+    """Per-vertex outward offset `[V]` (m) of a garment, from the model's region skinning weights."""
+    off = np.zeros(len(model.region_weights("hips")), dtype=np.float64)
+    for region, amount in CLOTHING_OFFSETS[clothing].items():
+        off += amount * model.region_weights(region)
+    return off * scale
+
+
+def coat_hem(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float, length_below_knee: float = 0.06,
+             n_seg: int = 32, lag: float = 0.10) -> ExtraMesh:
+    """The coat's skirt: an open tube from the hips to below the knees whose lower ring lags the knees.
+
+    `surface` [T, V, 3] is the coat-displaced body (the top ring hugs its hip cross-section).
+    """
+    j = body.joints.double().numpy()  # [T, J, 3]
+    hip = 0.5 * (j[:, model.semantic_index("left_hip")] + j[:, model.semantic_index("right_hip")])  # [T, 3]
+    knee_l, knee_r = j[:, model.semantic_index("left_knee")], j[:, model.semantic_index("right_knee")]
+    head = _heading_frames(body, model)  # [T, 3, 3]; local x = body left, y = backward
+    n_t = len(hip)
+    # top ring: the coat-displaced hip cross-section just above the hip joints (measured on frame 0)
+    z_top = 0.03
+    loc0 = (_trunk(model, surface) - hip[0]) @ head[0]  # [P, 3] trunk (not arms) in the hip heading frame
+    band = np.abs(loc0[:, 2] - z_top) < 0.03
+    pts = loc0[band] if band.sum() >= 8 else loc0
+    top_c = 0.5 * (pts.min(0) + pts.max(0))
+    top_r = 0.5 * (pts.max(0) - pts.min(0)) + 0.01  # [3]
+    # bottom ring: centred on the lagged knee midpoint, stretched over the stride and the knee gap
+    rel_mid = _lowpass(0.5 * (knee_l + knee_r) - hip, fps, lag)  # [T, 3], relative to the hips, world axes
+    rel_gap = _lowpass(np.abs(np.einsum("tij,ti->tj", head, knee_l - knee_r)), fps, lag)  # [T, 3] local
+    leg_r = 0.075
+    hem_len = float(np.linalg.norm(rel_mid[0])) + length_below_knee
+    # the hem's axis: half along the (lagged) hips->knees direction, half a pendulum hanging from the hips, so
+    # it sways with the body's surges and bobs as well as following the legs
+    knee_dir = rel_mid / np.maximum(np.linalg.norm(rel_mid, axis=1, keepdims=True), 1e-9)
+    axis = 0.5 * knee_dir + 0.5 * hang_direction(hip, fps, lag=lag, max_tilt_deg=20.0)
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    ring = np.stack([np.cos(ang), np.sin(ang)], axis=1)  # [S, 2]
+    verts = np.empty((n_t, 3 * n_seg, 3))
+    for t in range(n_t):
+        rx = max(top_r[0], 0.5 * rel_gap[t, 0] + leg_r + 0.02)
+        ry = min(max(top_r[1], 0.5 * rel_gap[t, 1] + leg_r + 0.02), 0.40)
+        bot_c = hip[t] + axis[t] * hem_len
+        top_w = hip[t] + head[t] @ (top_c * [1, 1, 0] + [0, 0, z_top])
+        top_ring = top_w + (ring * top_r[:2]) @ head[t][:, :2].T  # [S, 3]
+        bot_ring = bot_c + (ring * [rx, ry]) @ head[t][:, :2].T
+        verts[t] = np.concatenate([top_ring, 0.5 * (top_ring + bot_ring), bot_ring])
+    faces = []
+    for k in range(2):  # two bands of quads between the three rings
+        a = np.arange(n_seg) + k * n_seg
+        b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
+        faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
+    return ExtraMesh("coat_hem", verts.astype(np.float32), np.concatenate(faces), two_sided=True)
+
+
+# ----------------------------------------------------------------------------------------------- carried objects
+
+
+def backpack(body: BodyOutput, model: BodyModel, surface: np.ndarray, size=(0.30, 0.14, 0.40)) -> ExtraMesh:
+    """A box on the back, rigid with the chest joint; its top sits just under the neck."""
+    ci = model.semantic_index("chest")
+    tf = body.bone_transforms[:, ci].double().numpy()  # [T, 4, 4]
+    neck = _local(body.joints[0, model.semantic_index("neck")].double().numpy()[None], tf[0])[0]
+    w, d, h = size
+    top = neck[2] - 0.05
+    cz = top - h / 2
+    loc = _local(_trunk(model, surface), tf[0])  # [P, 3]
+    back = _surface_extent(loc, 1, +1.0, {0: (-w / 2, w / 2), 2: (top - h, top)}, 0.12)
+    centre = np.array([0.0, back + d / 2 + 0.01, cz])
+    v, f = box_mesh((w, d, h))
+    return ExtraMesh("backpack", transform_points(tf, v + centre).astype(np.float32), f)
+
+
+def shoulder_bag(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float,
+                 size=(0.09, 0.32, 0.24)) -> list[ExtraMesh]:
+    """A bag at the right hip on a strap from the left shoulder; it rides with the pelvis and swings a little."""
+    ri = model.semantic_index("root")
+    root_tf = body.bone_transforms[:, ri].double().numpy()  # [T, 4, 4]
+    head = _heading_frames(body, model)
+    hip_z = _local(body.joints[0, model.semantic_index("right_hip")].double().numpy()[None], root_tf[0])[0, 2]
+    dx, dy, dz = size
+    top = hip_z + 0.02
+    loc = _local(_trunk(model, surface), root_tf[0])
+    # the trunk's right side (-X) around the bag's height, near the body's mid-plane
+    side = _surface_extent(loc, 0, -1.0, {1: (-0.08, 0.08), 2: (top - dz, top)}, -0.18)
+    pivot_local = np.array([side - dx / 2 - 0.005, 0.0, top])
+    pivot = transform_points(root_tf, pivot_local[None])[:, 0]  # [T, 3]
+    down = hang_direction(pivot, fps, lag=0.10, max_tilt_deg=15.0)
+    bag_tf = _frame_from_axes(head[:, :, 0], -down, pivot)
+    v, f = box_mesh((dx, dy, dz))
+    bag = ExtraMesh("shoulder_bag", transform_points(bag_tf, v - [0, 0, dz / 2]).astype(np.float32), f)
+    # strap: a thin band from the bag's top up to the top of the left shoulder
+    sh = body.joints[:, model.semantic_index("left_collar")].double().numpy()
+    shoulder_top = sh + np.array([0.0, 0.0, 0.06])
+    strap = _segment_box(pivot, shoulder_top, width=0.04, thickness=0.008)
+    return [bag, ExtraMesh("shoulder_bag_strap", strap.astype(np.float32), f)]
+
+
+def _segment_box(a: np.ndarray, b: np.ndarray, width: float, thickness: float) -> np.ndarray:
+    """Vertices `[T, 8, 3]` of thin boxes spanning segments a -> b `[T, 3]` (faces = `box_mesh` faces)."""
+    axis = b - a
+    length = np.linalg.norm(axis, axis=1)
+    tf = _frame_from_axes(np.tile([1.0, 0.0, 0.0], (len(a), 1)), axis, 0.5 * (a + b))
+    v, _ = box_mesh((1.0, 1.0, 1.0))
+    out = np.empty((len(a), 8, 3))
+    for t in range(len(a)):
+        out[t] = (v * [width, thickness, length[t]]) @ tf[t, :3, :3].T + tf[t, :3, 3]
+    return out
+
+
+def handbag(body: BodyOutput, model: BodyModel, fps: float, size=(0.10, 0.30, 0.22), handle: float = 0.10
+            ) -> list[ExtraMesh]:
+    """A bag held in the right hand: its handle follows the hand, the bag hangs and swings below it."""
+    j = body.joints.double().numpy()
+    wrist = j[:, model.semantic_index("right_wrist")]
+    elbow = j[:, model.semantic_index("right_elbow")]
+    fore = (wrist - elbow) / np.linalg.norm(wrist - elbow, axis=1, keepdims=True)
+    hand = wrist + 0.08 * fore  # the grip: about the palm centre, continuing the forearm
+    down = hang_direction(hand, fps, lag=0.10, max_tilt_deg=25.0, gain=0.5)
+    head = _heading_frames(body, model)
+    bag_tf = _frame_from_axes(head[:, :, 0], -down, hand)
+    dx, dy, dz = size
+    v, f = box_mesh((dx, dy, dz))
+    bag = ExtraMesh("handbag", transform_points(bag_tf, v - [0, 0, handle + dz / 2]).astype(np.float32), f)
+    grip = _segment_box(hand, hand + handle * down, width=0.025, thickness=0.02)
+    return [bag, ExtraMesh("handbag_handle", grip.astype(np.float32), f)]
+
+
+# --------------------------------------------------------------------------------------------------- top level
+
+
+def dress(body: BodyOutput, model: BodyModel, clothing: str = "normal", carry: str = "none", fps: float = 25.0,
+          rng: np.random.Generator | None = None) -> DressedBody:
+    """Apply `clothing` and attach `carry` to a posed sequence (`body` batch = frames, in time order).
+
+    `rng` (optional) varies garment thickness and bag sizes by +-10% so sequences are not all identical.
+    """
+    check_value("clothing", clothing)
+    check_value("carry", carry)
+    if carry not in CARRY_OBJECTS:
+        raise ConfigError(f"carry {carry!r} is not a concrete object; the walker needs one of "
+                          f"{', '.join(CARRY_OBJECTS)}")
+    jit = (lambda n: 1.0 + 0.1 * (2 * rng.random(n) - 1)) if rng is not None else (lambda n: np.ones(n))
+    verts = body.vertices.double().numpy()  # [T, V, 3]
+    faces = body.faces
+    extras: list[ExtraMesh] = []
+    off = clothing_offsets(model, clothing, float(jit(1)[0]))  # [V]
+    verts = verts + vertex_normals(verts, faces) * off[None, :, None]
+    if clothing == "coat":
+        extras.append(coat_hem(body, model, verts, fps))
+    if carry == "backpack":
+        extras.append(backpack(body, model, verts, size=tuple(np.array([0.30, 0.14, 0.40]) * jit(3))))
+    elif carry == "shoulder_bag":
+        extras += shoulder_bag(body, model, verts, fps, size=tuple(np.array([0.09, 0.32, 0.24]) * jit(3)))
+    elif carry == "handbag":
+        extras += handbag(body, model, fps, size=tuple(np.array([0.10, 0.30, 0.22]) * jit(3)))
+    return DressedBody(verts.astype(np.float32), faces, extras, clothing, carry)
