@@ -16,6 +16,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("preview", "write a contact sheet (and GIFs) of a dataset's sequences"),
     ("pretreat", "OpenGait pretreatment of a raw PNG silhouette tree into 64x64 pkl"),
     ("procedural", "render the procedural walker dataset (anny bodies + CMU mocap)"),
+    ("audit", "biometric-fidelity audit of generative animation models"),
 ]
 
 DESCRIPTION = """GaitCraft: synthesize, evaluate and export gait silhouette data.
