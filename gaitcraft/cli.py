@@ -16,6 +16,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("preview", "write a contact sheet (and GIFs) of a dataset's sequences"),
     ("pretreat", "OpenGait pretreatment of a raw PNG silhouette tree into 64x64 pkl"),
     ("procedural", "render the procedural walker dataset (anny bodies + CMU mocap)"),
+    ("recognizer", "train / evaluate the GaitBase-compatible gait recognizer"),
+    ("classifiers", "train / evaluate view, clothing and carry classifiers"),
     ("audit", "biometric-fidelity audit of generative animation models"),
 ]
 

@@ -1,0 +1,91 @@
+"""Entry points for `gaitcraft recognizer train|eval` and `gaitcraft classifiers train|eval`.
+
+Each takes plain CLI values, picks the partition (TRAIN_SET to train, TEST_SET to evaluate, from
+`--partition` or `<data>/partition.json`; everything when there is none), runs, prints a short report
+and returns the result dict. Errors are `GaitCraftError`s, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from eval.report import format_table
+from gaitcraft.dataset import DatasetIndex
+from gaitcraft.errors import DataError
+from gaitcraft.io.atomic import atomic_write_text
+
+
+def open_split(data: str | Path, split: str, partition: str | Path | None = None) -> DatasetIndex:
+    """The `split` ('train', 'test' or 'all') part of the dataset at `data`."""
+    index = DatasetIndex.open(data)
+    part = Path(partition) if partition else Path(data) / "partition.json"
+    if split == "all" or (partition is None and not part.is_file()):
+        return index
+    train, test = index.split(part)
+    chosen = train if split == "train" else test
+    if not len(chosen):
+        raise DataError(f"the {split} partition of {part} selects no sequences of this dataset", data)
+    return chosen
+
+
+def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:
+    if json_out:
+        atomic_write_text(json_out, json.dumps(result, indent=1, default=str))
+        print(f"wrote {json_out}")
+
+
+def _report_training(summary: dict[str, Any], out: str | Path) -> None:
+    print(f"trained {summary['steps']} steps in {summary['train_seconds'] / 60:.1f} min on "
+          f"{summary['sequences']} sequences -> {out}")
+    if summary["short_identities"]:
+        ids = summary["short_identities"]
+        print(f"note: {len(ids)} identities had fewer than K sequences and were sampled with replacement: "
+              f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
+
+
+def recognizer_train(data: str, out: str, config: str = "gaitbase_cpu_small", partition: str | None = None,
+                     max_steps: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition JSON] [--max-steps N]`."""
+    from eval.train_recognizer import train
+
+    summary = train(config, open_split(data, "train", partition), out, max_steps=max_steps, progress=progress)
+    _report_training(summary, out)
+    return summary
+
+
+def recognizer_eval(data: str, checkpoint: str, protocol: str = "casia-b", json_out: str | None = None,
+                    partition: str | None = None, split: str = "test", progress: bool = True) -> dict[str, Any]:
+    """`gaitcraft recognizer eval --data DIR --checkpoint RUN|FILE.pt --protocol casia-b|generic [--json OUT]`.
+
+    The generic protocol ranks every sequence against all the others (self excluded).
+    """
+    from eval.recognizer import evaluate
+
+    result = evaluate(checkpoint, open_split(data, split, partition), protocol, progress=progress)
+    print(format_table(result))
+    _write_json(result, json_out)
+    return result
+
+
+def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small", partition: str | None = None,
+                      max_steps: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition JSON]`."""
+    from eval.attribute_classifiers import train_classifiers
+
+    summary = train_classifiers(config, open_split(data, "train", partition), out, max_steps=max_steps,
+                                progress=progress)
+    _report_training(summary, out)
+    return summary
+
+
+def classifiers_eval(data: str, checkpoint: str, json_out: str | None = None, partition: str | None = None,
+                     split: str = "test", progress: bool = True) -> dict[str, Any]:
+    """`gaitcraft classifiers eval --data DIR --checkpoint RUN [--json OUT] [--split test|all]`."""
+    from eval.attribute_classifiers import evaluate_classifiers
+
+    result = evaluate_classifiers(checkpoint, open_split(data, split, partition), progress=progress)
+    print(format_table(result))
+    _write_json(result, json_out)
+    return result

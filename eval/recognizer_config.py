@@ -1,0 +1,201 @@
+"""Declarative recognizer configs (one YAML per experiment under `configs/recognizer/`), read strictly.
+
+Every section and key must be known: a typo is a `ConfigError` listing the valid keys, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gaitcraft.errors import ConfigError
+from gaitcraft.paths import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """Backbone widths and heads (OpenGait `model_cfg`); the class count comes from the training data."""
+
+    channels: tuple[int, ...] = (64, 128, 256, 512)
+    layers: tuple[int, ...] = (1, 1, 1, 1)
+    strides: tuple[int, ...] = (1, 2, 2, 1)
+    parts: int = 16
+    embed_dim: int = 256
+
+
+@dataclass(frozen=True)
+class LossSection:
+    """Triplet + CE (OpenGait `loss_cfg`)."""
+
+    triplet_margin: float = 0.2
+    triplet_weight: float = 1.0
+    ce_scale: float = 16.0
+    ce_weight: float = 1.0
+    label_smoothing: float = 0.1
+    per_source_mining: bool = False  # triplets only within one data source (mixed real + synthetic)
+
+
+@dataclass(frozen=True)
+class OptimSection:
+    """SGD with MultiStepLR (OpenGait `optimizer_cfg` + `scheduler_cfg`)."""
+
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    milestones: tuple[int, ...] = (20000, 40000, 50000)
+    gamma: float = 0.1
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    """Sampling and loop settings (OpenGait `trainer_cfg`)."""
+
+    total_steps: int = 60000
+    p: int = 8  # identities per batch
+    k: int = 16  # sequences per identity
+    frames: int = 30
+    sampling: str = "fixed_unordered"
+    mixed_precision: str = "bf16"  # 'no', 'bf16' or 'fp16' (fp16 only on GPUs)
+    save_every: int = 1000
+    log_every: int = 10
+    keep_checkpoints: int = 2
+    num_workers: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EmbedSection:
+    """Whole-sequence inference (OpenGait `evaluator_cfg`, sample_type all_ordered)."""
+
+    frames_limit: int = 720  # at most this many frames of a sequence are used, spread evenly
+    batch_frames: int = 720  # frames per forward pass
+
+
+@dataclass(frozen=True)
+class EvalSection(EmbedSection):
+    """Embedding extraction and matching."""
+
+    metric: str = "euc"  # 'euc' (OpenGait: mean over strips of per-strip L2) or 'cos'
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    """A whole recognizer experiment."""
+
+    name: str = "gaitbase"
+    model: ModelSection = field(default_factory=ModelSection)
+    loss: LossSection = field(default_factory=LossSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    eval: EvalSection = field(default_factory=EvalSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> RecognizerConfig:
+        """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
+        return _build(cls, raw, where)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Attribute classifiers (view, clothing, carry) on the GaitBase backbone family.
+
+    Batches are drawn P x K like the recognizer's; the loss is the sum of one cross-entropy per attribute.
+    """
+
+    name: str = "attributes"
+    attributes: tuple[str, ...] = ("view", "clothing", "carry")
+    label_smoothing: float = 0.0
+    model: ModelSection = field(default_factory=ModelSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    eval: EmbedSection = field(default_factory=EmbedSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ClassifierConfig:
+        """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
+        cfg = _build(cls, raw, where)
+        bad = sorted(set(cfg.attributes) - {"view", "clothing", "carry"})
+        if bad or not cfg.attributes:
+            raise ConfigError(f"{where}: attributes {list(cfg.attributes)}; valid: view, clothing, carry")
+        return cfg
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} in {where}; valid keys: {sorted(fields)}")
+    kwargs = {}
+    for name, value in raw.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value, f"{where}.{name}")
+        elif isinstance(default, tuple):
+            kwargs[name] = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name} must be true or false, got {value!r}")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
+            kwargs[name] = type(default)(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):
+    """Read a YAML config by path, or by name from `configs/recognizer/` ('gaitbase_casiab').
+
+    `kind` is `RecognizerConfig` or `ClassifierConfig`.
+    """
+    path = Path(path_or_name)
+    if not path.is_file():
+        cand = REPO_ROOT / "configs" / "recognizer" / f"{path_or_name}.yaml"
+        if not cand.is_file():
+            names = sorted(p.stem for p in (REPO_ROOT / "configs" / "recognizer").glob("*.yaml"))
+            raise ConfigError(f"no recognizer config {str(path_or_name)!r}; built-in names: {names}")
+        path = cand
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read config: {e}", path) from None
+    cfg = kind.from_dict(raw, where=path.name)
+    validate(cfg, str(path))
+    return cfg
+
+
+def validate(cfg: RecognizerConfig | ClassifierConfig, where: str = "config") -> None:
+    """Value checks beyond types (enumerations, positive sizes)."""
+    t = cfg.train
+    if t.mixed_precision not in ("no", "bf16", "fp16"):
+        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: no, bf16, fp16", where)
+    if getattr(cfg.eval, "metric", "euc") not in ("euc", "cos"):
+        raise ConfigError(f"eval.metric {cfg.eval.metric!r}; valid: euc, cos", where)
+    if min(t.p, t.k, t.frames, t.total_steps, t.save_every) < 1 or t.k < 2 or t.p < 2:
+        raise ConfigError("train.p and train.k need >= 2; frames, total_steps, save_every >= 1", where)
+    if t.sampling not in ("fixed_unordered", "fixed_ordered"):
+        raise ConfigError(f"train.sampling {t.sampling!r}; training needs fixed_unordered or fixed_ordered", where)
+    if len(cfg.model.channels) != 4 or len(cfg.model.layers) != 4 or len(cfg.model.strides) != 4:
+        raise ConfigError("model.channels, model.layers and model.strides need 4 entries each", where)

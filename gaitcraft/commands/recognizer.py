@@ -1,0 +1,41 @@
+"""`gaitcraft recognizer train|eval`: the GaitBase-compatible recognizer (implementation in `eval/`)."""
+
+from __future__ import annotations
+
+
+def add_parser(sub, name: str, summary: str):
+    """Register `recognizer` with its `train` and `eval` actions."""
+    p = sub.add_parser(name, help=summary, description=(
+        "Train and evaluate a GaitBase-compatible recognizer (OpenGait parameter names, so OpenGait GaitBase "
+        "checkpoints load for evaluation). Training uses TRAIN_SET of <data>/partition.json (or --partition), "
+        "P×K sampling with 30-frame clips, triplet + CE losses, bf16 autocast on CPU, atomic resumable checkpoints. "
+        "Evaluation uses TEST_SET and the CASIA-B protocol (gallery nm-01..04; probes NM/BG/CL; identical views "
+        "excluded) or the generic one (rank-1/5/10, mAP, mINP, EER, TAR@FAR=1%)."))
+    acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    t = acts.add_parser("train", help="train a recognizer", description="Train (resumes RUN if it exists).")
+    t.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
+    t.add_argument("--out", required=True, help="run folder (checkpoints, model.safetensors, meta.json)")
+    t.add_argument("--config", default="gaitbase_cpu_small",
+                   help="configs/recognizer/<NAME>.yaml or a YAML file (default gaitbase_cpu_small; "
+                        "gaitbase_casiab = OpenGait's recipe)")
+    t.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
+    t.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule is unchanged)")
+    e = acts.add_parser("eval", help="evaluate a recognizer", description="Print the protocol table; --json writes it.")
+    e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
+    e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
+    e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b")
+    e.add_argument("--json", dest="json_out", help="write every number as JSON here")
+    e.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
+    e.add_argument("--split", choices=("test", "all"), default="test", help="which subjects (default test)")
+    return p
+
+
+def run(args) -> int:
+    """Dispatch to `eval.commands`."""
+    from eval.commands import recognizer_eval, recognizer_train
+
+    if args.action == "train":
+        recognizer_train(args.data, args.out, args.config, args.partition, args.max_steps)
+    else:
+        recognizer_eval(args.data, args.checkpoint, args.protocol, args.json_out, args.partition, args.split)
+    return 0

@@ -1,0 +1,169 @@
+"""Recognizer training under accelerate: checkpoints, exact resume, short identities, configs, eval + cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from eval.attribute_classifiers import evaluate_classifiers, load_classifiers, train_classifiers
+from eval.recognizer import evaluate, load_recognizer
+from eval.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
+from eval.report import format_table
+from eval.train_recognizer import train
+from gaitcraft.dataset import DatasetIndex
+from gaitcraft.errors import CheckpointError, ConfigError, DataError
+from gaitcraft.io.writers import write_opengait_tree
+from gaitcraft.types import Sequence, SequenceLabels
+
+# subject 003 has fewer than k sequences on purpose; test_train_checkpoints_and_exact_resume checks the warning
+pytestmark = pytest.mark.filterwarnings("ignore:.*fewer than k=")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: one thread avoids OpenMP barrier stalls when other jobs share the cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def blob_sequence(subject: int, t: int, seed: int) -> np.ndarray:
+    """A 64x64 walker-like blob: body width and leg swing depend on the subject. `[t, 64, 64]` uint8."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((t, 64, 64), np.uint8)
+    yy, xx = np.mgrid[0:64, 0:64]
+    half = 4 + 2 * subject
+    for i in range(t):
+        swing = (3 + subject) * np.sin(2 * np.pi * (i + rng.integers(0, 3)) / 10)
+        body = (np.abs(xx - 32) < half) & (yy > 8) & (yy < 38)
+        legs = (np.abs(xx - 32 - swing * (yy - 38) / 26) < 3) & (yy >= 38) & (yy < 63)
+        out[i][body | legs] = 255
+    return out
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tree")
+    seqs = []
+    for s in range(4):
+        types = ("nm-01", "nm-05") if s == 3 else ("nm-01", "nm-02", "nm-05", "bg-01", "cl-01")
+        for t in types:
+            for v in (0.0, 90.0):
+                if s == 3 and t == "nm-01" and v == 90.0:
+                    continue  # subject 003 keeps 3 sequences, fewer than k = 4
+                clothing, carry = ("coat" if t[:2] == "cl" else "normal"), ("backpack" if t[:2] == "bg" else "none")
+                labels = SequenceLabels(f"{s:03d}", t, v, clothing, carry, source="test")
+                seqs.append(Sequence(blob_sequence(s, 12, hash((s, t, v)) % 1000), labels))
+    write_opengait_tree(root, seqs)
+    return DatasetIndex.open(root)
+
+
+def tiny_config(**train) -> RecognizerConfig:
+    cfg = load_config("gaitbase_cpu_small")
+    model = dataclasses.replace(cfg.model, channels=(4, 8, 8, 8), embed_dim=8)
+    base = {"total_steps": 4, "p": 2, "k": 4, "frames": 6, "save_every": 2, "log_every": 1, "mixed_precision": "no"}
+    t = dataclasses.replace(cfg.train, **(base | train))
+    return dataclasses.replace(cfg, model=model, train=t, optim=dataclasses.replace(cfg.optim, milestones=(3,)))
+
+
+def test_train_checkpoints_and_exact_resume(tree, tmp_path):
+    cfg = tiny_config()
+    with pytest.warns(UserWarning, match="fewer than k=4"):
+        full = train(cfg, tree, tmp_path / "a", progress=False)
+    assert full["steps"] == 4 and full["short_identities"] == ["003"]
+    train(cfg, tree, tmp_path / "b", max_steps=2, progress=False)
+    resumed = train(cfg, tree, tmp_path / "b", progress=False)
+    assert resumed["steps"] == 4
+    wa, wb = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)  # resume continues exactly
+    assert sorted(p.name for p in (tmp_path / "a" / "checkpoints").iterdir()) == ["step-0000002", "step-0000004"]
+    log = [json.loads(x) for x in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4] and log[-1]["lr"] == pytest.approx(0.01)  # milestone 3
+    model, meta = load_recognizer(tmp_path / "a")
+    assert meta["classes"] == ["000", "001", "002", "003"] and meta["finished"]
+    assert model.cfg.channels == (4, 8, 8, 8)
+
+
+def test_resume_with_another_config_is_refused(tree, tmp_path):
+    train(tiny_config(), tree, tmp_path, max_steps=2, progress=False)
+    with pytest.raises(CheckpointError, match="another config"):
+        train(tiny_config(seed=5), tree, tmp_path, progress=False)
+
+
+def test_bf16_and_per_source_mining_train(tree, tmp_path):
+    cfg = tiny_config(mixed_precision="bf16", total_steps=2)
+    cfg = dataclasses.replace(cfg, loss=dataclasses.replace(cfg.loss, per_source_mining=True))
+    out = train(cfg, tree, tmp_path, progress=False)
+    assert out["steps"] == 2 and np.isfinite(out["last"]["loss"]) and out["sources"] == ["test"]
+
+
+def test_config_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  totl_steps: 3\n")
+    with pytest.raises(ConfigError, match=r"unknown keys \['totl_steps'\] in bad.yaml.train"):
+        load_config(bad)
+    bad.write_text("train:\n  sampling: all_ordered\n")
+    with pytest.raises(ConfigError, match="fixed_unordered or fixed_ordered"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="built-in names.*gaitbase_casiab"):
+        load_config("nope")
+    recipe, defaults = load_config("gaitbase_casiab"), RecognizerConfig()  # the defaults are OpenGait's recipe
+    assert (recipe.model, recipe.loss, recipe.optim) == (defaults.model, defaults.loss, defaults.optim)
+    assert (recipe.train.p, recipe.train.k, recipe.train.frames, recipe.train.total_steps) == (8, 16, 30, 60000)
+
+
+def test_evaluate_protocols_and_embedding_cache(tree, tmp_path):
+    train(tiny_config(total_steps=2), tree, tmp_path / "run", progress=False)
+    cache = tmp_path / "cache"
+    res = evaluate(tmp_path / "run", tree, "casia-b", probe_sets={"NM": ("nm-05",), "BG": ("bg-01",)},
+                   cache=cache, progress=False)
+    assert set(res["probe_sets"]) == {"NM", "BG"} and res["sequences"] == len(tree)
+    assert len(list(cache.rglob("*.npz"))) == 1
+    again = evaluate(tmp_path / "run", tree, "casia-b", probe_sets={"NM": ("nm-05",), "BG": ("bg-01",)},
+                     cache=cache, progress=False)
+    assert again["probe_sets"] == res["probe_sets"]
+    gen = evaluate(tmp_path / "run", tree, "generic", gallery={"seq_types": ["nm-01"]},
+                   probe={"seq_types": ["nm-05"]}, cache=cache, progress=False)
+    assert 0 <= gen["rank-1"] <= 100 and "eer" in gen["verification"]
+    with pytest.raises(CheckpointError, match="not a finished run folder"):
+        load_recognizer(tmp_path)
+
+
+def test_attribute_classifiers_train_and_eval(tree, tmp_path):
+    cfg = load_config("attributes_cpu_small", ClassifierConfig)
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, channels=(4, 8, 8, 8), embed_dim=4),
+                              train=tiny_config(total_steps=2).train)
+    out = train_classifiers(cfg, tree, tmp_path / "cls", progress=False)
+    assert out["classes"] == {"view": [0.0, 90.0], "clothing": ["coat", "normal"], "carry": ["backpack", "none"]}
+    res = evaluate_classifiers(tmp_path / "cls", tree.filter(views=[90]), progress=False)
+    assert set(res["attributes"]) == {"view", "clothing", "carry"} and res["sequences"] == 16
+    assert "| view |" in format_table(res)
+    with pytest.raises(CheckpointError, match="not attribute classifiers"):
+        train(tiny_config(total_steps=1), tree, tmp_path / "rec", progress=False)
+        load_classifiers(tmp_path / "rec")
+
+
+def test_cli_entry_points_use_the_partition(tree, tmp_path, capsys):
+    from eval.commands import open_split, recognizer_eval, recognizer_train
+    from gaitcraft.io.opengait_tree import write_partition
+
+    part = tmp_path / "part.json"
+    write_partition(part, ["000", "001", "002"], ["003"])
+    assert {r.labels.subject for r in open_split(tree.root, "test", part).records} == {"003"}
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(json.dumps(tiny_config(total_steps=1).to_dict()))  # JSON is YAML
+    summary = recognizer_train(str(tree.root), str(tmp_path / "run"), str(cfg), partition=str(part), progress=False)
+    assert summary["identities"] == 3 and "trained 1 steps" in capsys.readouterr().out
+    write_partition(tmp_path / "one.json", ["003"], ["000"])
+    with pytest.raises(DataError, match="needs at least p=2 identities"):
+        recognizer_train(str(tree.root), str(tmp_path / "r2"), str(cfg), partition=str(tmp_path / "one.json"))
+    res = recognizer_eval(str(tree.root), str(tmp_path / "run"), "generic", json_out=str(tmp_path / "r.json"),
+                          split="all", progress=False)
+    assert json.loads((tmp_path / "r.json").read_text())["probe"] == res["probe"] == len(tree)
+    assert "mAP" in capsys.readouterr().out
