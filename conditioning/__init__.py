@@ -1,1 +1,23 @@
-"""conditioning."""
+"""Conditioning: vocabularies, per-factor encoders with null embeddings, identity bank and identity operations."""
+
+from conditioning.conditions import Conditions
+from conditioning.encoder import ConditionEncoder
+from conditioning.encoders import FourierViewEncoder, drop_masks
+from conditioning.identity import IdentityRecipe, interpolate, mix
+from conditioning.novel import nn_distance_scale, sample_novel
+from conditioning.vocab import FACTORS, ConditionVocab, check_views
+
+__all__ = [
+    "FACTORS",
+    "ConditionEncoder",
+    "ConditionVocab",
+    "Conditions",
+    "FourierViewEncoder",
+    "IdentityRecipe",
+    "check_views",
+    "drop_masks",
+    "interpolate",
+    "mix",
+    "nn_distance_scale",
+    "sample_novel",
+]

@@ -1,0 +1,49 @@
+"""Training clips for the generator: a GaitCraft/OpenGait tree -> labelled 30-frame clip batches + vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from conditioning.vocab import ConditionVocab
+from gaitcraft.dataset import ClipDataset, DatasetIndex
+from gaitcraft.errors import DataError
+
+
+class LabelledClips(torch.utils.data.Dataset):
+    """ClipDataset items plus their labels: {"sil": uint8 [t, 64, 44], "subject", "clothing", "carry", "view"}."""
+
+    def __init__(self, index: DatasetIndex, frames: int, sampling: str = "fixed_ordered", seed: int = 0):
+        self.clips = ClipDataset(index, frames=frames, sampling=sampling, seed=seed, cache=True)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> dict:
+        item = self.clips[i]
+        lab = self.clips.records[i].labels
+        return {"sil": item["sil"], "subject": lab.subject, "clothing": lab.clothing, "carry": lab.carry,
+                "view": float(lab.view)}
+
+
+def training_index(data: str | Path, partition: str | Path | None = None) -> DatasetIndex:
+    """The training part of `data`: TRAIN_SET of `partition` (default `<data>/partition.json`), else all of it."""
+    index = DatasetIndex.open(data)
+    part = Path(partition) if partition else Path(data) / "partition.json"
+    if partition is None and not part.is_file():
+        return index
+    train, _ = index.split(part)
+    if not len(train):
+        raise DataError(f"TRAIN_SET of {part} selects no sequences of this dataset", data)
+    return train
+
+
+def training_loader(index: DatasetIndex, batch_size: int, frames: int, seed: int = 0
+                    ) -> tuple[torch.utils.data.DataLoader, ConditionVocab]:
+    """A shuffling DataLoader of labelled clips and the vocabulary of their labels."""
+    vocab = ConditionVocab.from_labels(index.values("subject"), index.values("clothing"), index.values("carry"))
+    loader = torch.utils.data.DataLoader(LabelledClips(index, frames, seed=seed), batch_size=batch_size,
+                                         shuffle=True, drop_last=len(index) >= batch_size,
+                                         generator=torch.Generator().manual_seed(seed))
+    return loader, vocab

@@ -1,0 +1,146 @@
+"""One declarative experiment config (YAML or JSON) for training the generator; unknown keys are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conditioning.encoder import ConditionEncoder
+from diffusion.autoencoder import SilhouetteAutoencoder
+from diffusion.unet import SpatioTemporalUNet
+from gaitcraft.errors import ConfigError
+
+# Model arguments the trainer derives from other sections (so they cannot disagree).
+_DERIVED = {
+    "unet": {"in_channels", "out_channels", "cond_dim", "num_frames", "prediction_type"},
+    "autoencoder": {"scaling_factor"},
+    "conditioning": {"identities", "clothing", "carry"},
+}
+_MODEL_CLASSES = {"unet": SpatioTemporalUNet, "autoencoder": SilhouetteAutoencoder, "conditioning": ConditionEncoder}
+
+
+@dataclass
+class ScheduleConfig:
+    """Noise process and default sampling settings."""
+
+    num_train_timesteps: int = 1000  # diffusion steps of the training (DDPM) process
+    beta_schedule: str = "squaredcos_cap_v2"  # diffusers beta schedule name
+    prediction_type: str = "v_prediction"  # 'epsilon' or 'v_prediction'
+    sampler: str = "dpm++"  # sampler saved with the pipeline: 'dpm++' or 'ddim'
+    sample_steps: int = 15  # sampling steps for the training contact sheets
+    guidance_scale: float = 2.0  # joint CFG scale for the training contact sheets
+
+
+@dataclass
+class AutoencoderTrainConfig:
+    """Phase 1: the per-frame silhouette autoencoder."""
+
+    steps: int = 2000  # optimisation steps
+    batch_frames: int = 64  # frames per step, drawn from the clips of each data batch
+    lr: float = 1e-3  # AdamW learning rate
+    latent_noise: float = 0.1  # std of Gaussian noise added to the latent before decoding
+    dice_weight: float = 1.0  # weight of the soft-Dice term beside BCE
+    pretrained: str | None = None  # a model folder (or its autoencoder/) to reuse instead of training one
+
+
+@dataclass
+class TrainConfig:
+    """Phase 2: the diffusion UNet and the condition encoder."""
+
+    seed: int = 0  # seeds model init, noise, timesteps and dropout
+    num_frames: int = 30  # frames per training clip (the model's default length)
+    batch_size: int = 8  # clips per step per process
+    steps: int = 10000  # optimisation steps
+    lr: float = 3e-4  # AdamW peak learning rate
+    lr_warmup_steps: int = 500  # linear warm-up steps
+    weight_decay: float = 0.0  # AdamW weight decay
+    ema_decay: float = 0.999  # EMA decay ceiling (warm-up ramps to it)
+    grad_clip: float = 1.0  # max gradient norm
+    mixed_precision: str = "bf16"  # 'bf16' (autocast) or 'no'
+    cond_dropout: dict[str, float] = field(
+        default_factory=lambda: {"identity": 0.1, "clothing": 0.1, "carry": 0.1, "view": 0.1}
+    )  # per-factor probability of the null embedding
+    drop_all: float = 0.1  # probability of nulling all factors together
+    snr_gamma: float | None = 5.0  # min-SNR loss weighting gamma (None = plain MSE)
+    checkpoint_every: int = 500  # steps between resumable checkpoints
+    sample_every: int = 1000  # steps between sample contact sheets (0 = never)
+    log_every: int = 10  # steps between CSV log rows
+    keep_checkpoints: int = 2  # how many checkpoints to keep
+    num_threads: int | None = None  # torch CPU threads (None = torch's default); 1 is faster on a busy machine
+    export_dtype: str = "float16"  # storage dtype of the exported model/ weights ('float32', 'float16', 'bfloat16')
+
+
+@dataclass
+class ExperimentConfig:
+    """A whole training experiment; `unet`, `autoencoder`, `conditioning` hold model constructor arguments."""
+
+    name: str = "diffusion"
+    unet: dict[str, Any] = field(default_factory=dict)
+    autoencoder: dict[str, Any] = field(default_factory=dict)
+    conditioning: dict[str, Any] = field(default_factory=dict)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    autoencoder_training: AutoencoderTrainConfig = field(default_factory=AutoencoderTrainConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (saved in the run folder)."""
+        return dataclasses.asdict(self)
+
+
+def _check_model_args(section: str, args: dict[str, Any]) -> None:
+    """Reject keys that are not constructor arguments of the section's model, or that the trainer derives."""
+    params = set(inspect.signature(_MODEL_CLASSES[section].__init__).parameters) - {"self"}
+    allowed = params - _DERIVED[section]
+    if bad := sorted(set(args) - allowed):
+        derived = sorted(set(bad) & _DERIVED[section])
+        hint = f" ({derived} are set by the trainer from other sections)" if derived else ""
+        raise ConfigError(f"unknown keys {bad} in section '{section}'{hint}; valid: {sorted(allowed)}")
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """Dataclass `cls` from a dict, rejecting unknown keys (named with their path)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"section '{where}' must be a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if bad := sorted(set(data) - set(fields)):
+        raise ConfigError(f"unknown keys {bad} in '{where}'; valid: {sorted(fields)}")
+    kwargs = {}
+    for key, value in data.items():
+        default = getattr(cls(), key)
+        if dataclasses.is_dataclass(default):
+            value = _build(type(default), value, f"{where}.{key}" if where else key)
+        elif isinstance(default, dict) and not isinstance(value, dict):
+            raise ConfigError(f"'{where}.{key}' must be a mapping")
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
+    """Validate and build an `ExperimentConfig`; every unknown key anywhere is a `ConfigError`."""
+    cfg = _build(ExperimentConfig, data, "")
+    for section in _MODEL_CLASSES:
+        _check_model_args(section, getattr(cfg, section))
+    return cfg
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read an experiment config from a .yaml/.yml or .json file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(f"cannot read config: {e.strerror}", path) from None
+    try:
+        data = (yaml.safe_load(text) or {}) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise ConfigError(f"cannot parse config: {e}", path) from None
+    try:
+        return config_from_dict(data)
+    except ConfigError as e:
+        raise ConfigError(e.reason, path) from None

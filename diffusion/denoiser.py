@@ -1,0 +1,24 @@
+"""`Denoiser`: the condition encoder and the UNet as one trainable module (what accelerate wraps and EMA tracks)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from conditioning.encoder import ConditionEncoder
+from diffusion.unet import SpatioTemporalUNet
+
+
+class Denoiser(nn.Module):
+    """Labels + noisy latents -> UNet prediction, with the condition encoder trained jointly."""
+
+    def __init__(self, unet: SpatioTemporalUNet, encoder: ConditionEncoder):
+        super().__init__()
+        self.unet = unet
+        self.encoder = encoder
+
+    def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, subjects: list[str], clothing: list[str],
+                carry: list[str], view: torch.Tensor, null: dict[str, torch.Tensor]) -> torch.Tensor:
+        """noisy `[b, t, c, h, w]`, timesteps `[b]`, labels of b sequences, CFG null masks -> prediction `[b, t, c, h, w]`."""
+        cond = self.encoder.conditions_from_labels(subjects, clothing, carry, view, null)
+        return self.unet(noisy, timesteps, self.encoder(cond))

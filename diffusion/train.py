@@ -1,0 +1,57 @@
+"""`train(config, data, out_dir, vocab)`: the two-phase training of the generator under `accelerate`.
+
+Phase 1 trains the silhouette autoencoder, phase 2 the UNet and the condition encoder on its frozen latents.
+The same code runs on CPU, one GPU or many (`accelerate launch`). The run folder holds `run_config.json`,
+`log.csv`, `checkpoints/`, `samples/` and, at the end, `model/` (the pipeline with EMA weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+
+from conditioning.vocab import ConditionVocab
+from diffusion.checkpoint import load_checkpoint
+from diffusion.config import ExperimentConfig, load_config
+from diffusion.runlog import CsvLog, check_run_config
+from diffusion.train_ae import autoencoder_phase
+from diffusion.train_unet import diffusion_phase
+from diffusion.trainctx import TrainContext, batch_stream, build_models
+
+
+def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: str | Path,
+          vocab: ConditionVocab, max_steps: int | None = None) -> Path:
+    """Train (or resume) a generator in `out_dir` and return the exported model folder `out_dir/model`.
+
+    data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float,
+           "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
+    vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
+    Resuming happens automatically when `out_dir` holds a checkpoint of the same config.
+    max_steps: stop the diffusion phase early (checkpoint and export there); rerun without it to go on.
+    """
+    cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
+    out = Path(out_dir)
+    if cfg.train.num_threads:
+        torch.set_num_threads(cfg.train.num_threads)
+    accelerator = Accelerator(mixed_precision=cfg.train.mixed_precision)
+    if isinstance(data, torch.utils.data.DataLoader):
+        data = accelerator.prepare_data_loader(data)  # each process reads its own shard
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        check_run_config(out, {"config": cfg.to_dict(), "vocab": vocab.to_dict()})
+    accelerator.wait_for_everyone()
+    torch.manual_seed(cfg.train.seed)  # identical model init on every process
+    ae, unet, enc = build_models(cfg, vocab)
+    resume = load_checkpoint(out / "checkpoints")
+    phase, step = (resume[1]["phase"], resume[1]["step"]) if resume else ("autoencoder", 0)
+    generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
+    log = CsvLog(out / "log.csv", phase, step) if accelerator.is_main_process else None
+    ctx = TrainContext(cfg, accelerator, out, ae.to(accelerator.device), unet.to(accelerator.device),
+                       enc.to(accelerator.device), generator,
+                       batch_stream(data, cfg.train.num_frames, accelerator.device), log, resume, max_steps)
+    if phase == "autoencoder":
+        autoencoder_phase(ctx)
+    return diffusion_phase(ctx)

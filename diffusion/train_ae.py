@@ -1,0 +1,98 @@
+"""Phase 1: train the per-frame silhouette autoencoder (BCE + soft Dice, noise on the latent), then set its
+latent scaling factor so the diffusion phase sees unit-variance latents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from diffusion.autoencoder import SilhouetteAutoencoder
+from diffusion.checkpoint import load_optimizer, load_weights
+from diffusion.loading import load_model
+from diffusion.trainctx import Progress, TrainContext, restore_rng, write_checkpoint
+from gaitcraft.errors import ConfigError
+
+
+def autoencoder_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float) -> tuple[torch.Tensor, float]:
+    """(BCE + dice_weight * (1 - soft Dice), IoU of the thresholded masks) for `[n, 1, h, w]` logits and 0/1 targets."""
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).flatten(1).sum(1)
+    dice = (2 * inter + 1.0) / (prob.flatten(1).sum(1) + target.flatten(1).sum(1) + 1.0)  # [n]
+    hard = (logits > 0).float()
+    iou = ((hard * target).sum() / ((hard + target).clamp(max=1).sum()).clamp(min=1)).item()
+    return bce + dice_weight * (1 - dice.mean()), iou
+
+
+def sample_frames(sil: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """`n` random frames `[n, 1, h, w]` from clips `[b, t, h, w]` (with replacement)."""
+    frames = sil.reshape(-1, 1, *sil.shape[2:])
+    idx = torch.randint(0, frames.shape[0], (n,), generator=generator)
+    return frames[idx.to(frames.device)]
+
+
+@torch.no_grad()
+def latent_scale(ctx: TrainContext, batches: int = 8) -> float:
+    """1 / std of the latents over a few training batches (averaged over processes)."""
+    ae = ctx.accelerator.unwrap_model(ctx.autoencoder).eval()
+    var = torch.zeros((), device=ctx.accelerator.device)
+    for _ in range(batches):
+        with ctx.accelerator.autocast():
+            var += ae.encode_video(next(ctx.batches).sil).float().var() / batches
+    var = ctx.accelerator.reduce(var, reduction="mean")
+    return float(1.0 / var.sqrt().clamp(min=1e-4))
+
+
+def autoencoder_phase(ctx: TrainContext) -> None:
+    """Train the autoencoder for `autoencoder_training.steps` steps (resuming if a checkpoint says so)."""
+    cfg, acc = ctx.cfg.autoencoder_training, ctx.accelerator
+    if cfg.pretrained:
+        use_pretrained(ctx, Path(cfg.pretrained))
+        return
+    ae = ctx.autoencoder.train()
+    opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr)
+    step = 0
+    if ctx.resume is not None:
+        folder, state = ctx.resume
+        ae.load_state_dict(load_weights(folder, "autoencoder"))
+        opt.load_state_dict(load_optimizer(folder)["optimizer"])
+        restore_rng(ctx, folder, state)
+        step = state["step"]
+    model, opt = acc.prepare(ae, opt)
+    latent_shape = (cfg.batch_frames, ae.config.latent_channels, *ae.latent_size)
+    progress = Progress(ctx, "autoencoder", step, cfg.steps, cfg.batch_frames)
+    while step < cfg.steps:
+        frames = sample_frames(next(ctx.batches).sil, cfg.batch_frames, ctx.generator)  # [n, 1, 64, 44]
+        noise = (cfg.latent_noise * torch.randn(latent_shape, generator=ctx.generator)).to(frames.device)
+        with acc.autocast():
+            logits = model(frames, noise)
+        loss, iou = autoencoder_loss(logits.float(), frames, cfg.dice_weight)
+        acc.backward(loss)
+        grad_norm = acc.clip_grad_norm_(model.parameters(), ctx.cfg.train.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        progress.update(step, loss.item(), iou, cfg.lr, float(grad_norm))
+        if step % ctx.cfg.train.checkpoint_every == 0 and step < cfg.steps:
+            write_checkpoint(ctx, "autoencoder", step, {"autoencoder": acc.unwrap_model(model).state_dict()},
+                             {"optimizer": opt.state_dict()}, {})
+    progress.close()
+    ctx.autoencoder = acc.unwrap_model(model).eval().requires_grad_(False)
+    ctx.autoencoder.register_to_config(scaling_factor=latent_scale(ctx))
+    ctx.resume = None
+    write_checkpoint(ctx, "diffusion", 0, {"autoencoder": ctx.autoencoder.state_dict()}, {}, {})
+
+
+def use_pretrained(ctx: TrainContext, folder: Path) -> None:
+    """Take a trained autoencoder (a model folder or its `autoencoder/` component) instead of phase 1."""
+    folder = folder / "autoencoder" if (folder / "autoencoder").is_dir() else folder
+    ae = load_model(SilhouetteAutoencoder, folder, "autoencoder")
+    want = ctx.autoencoder.config.latent_channels
+    if ae.config.latent_channels != want:
+        raise ConfigError(f"pretrained autoencoder has {ae.config.latent_channels} latent channels, the config {want}",
+                          folder)
+    ctx.autoencoder = ae.to(ctx.accelerator.device).requires_grad_(False)
+    ctx.resume = None
+    write_checkpoint(ctx, "diffusion", 0, {"autoencoder": ae.state_dict()}, {}, {})

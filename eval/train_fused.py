@@ -1,0 +1,148 @@
+"""Train and embed the fused (silhouette + 3D heatmap) recognizer with the recognizer tools.
+
+The recipe is `eval.train_recognizer.train`'s exactly (P×K sampler, clip sampling, triplet + CE, SGD, seeds), so
+a fused run and a silhouette-only GaitBase run with the same config see the same batches for the same steps.
+The frozen reconstructor's keypoints are computed once per whole sequence and cached (`KeypointStore`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from eval.checkpointing import read_final, save_final
+from eval.embed import data_version, even_frames
+from eval.embedding_set import EmbeddingSet
+from eval.fused_recognizer import FusedRecognizer
+from eval.losses import cross_entropy_loss, triplet_loss
+from eval.recognizer_config import RecognizerConfig, load_config, validate
+from eval.train_loop import LoopSpec, run_loop
+from eval.train_recognizer import data_fingerprint, model_config
+from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler, sample_frame_indices
+from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.io.atomic import atomic_save
+from gaitcraft.paths import cache_dir
+from gaitcraft.pretreat import cut_width
+from mesh.reconstruction.api import load_reconstructor
+from mesh.reconstruction.features3d import sequence_keypoints
+from mesh.reconstruction.markers import ANNY_JOINTS
+
+
+class KeypointStore:
+    """Body-frame keypoints `[t, K, 3]` and spreads `[t, K]` of each record, from a frozen reconstructor
+    (its own view estimate), cached in `<cache>/keypoints3d/<model hash>/<data hash>.npz`."""
+
+    def __init__(self, reconstructor: str | Path, records: list, progress: bool = True):
+        model = load_reconstructor(reconstructor)
+        weights = Path(reconstructor) / "model.safetensors"
+        self.model_id = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        path = cache_dir() / "keypoints3d" / self.model_id / f"{data_version(records, {'v': 1})}.npz"
+        if path.is_file():
+            with np.load(path) as z:
+                self.kp = [z[f"kp{i}"] for i in range(len(records))]
+                self.sigma = [z[f"sigma{i}"] for i in range(len(records))]
+            return
+        self.kp, self.sigma = [], []
+        for r in tqdm(records, desc="3D keypoints", disable=not progress):
+            kp, sigma = sequence_keypoints(model, r.load())
+            self.kp.append(kp.astype(np.float16))
+            self.sigma.append(sigma.astype(np.float16))
+        arrays = {f"kp{i}": k for i, k in enumerate(self.kp)} | {f"sigma{i}": s for i, s in enumerate(self.sigma)}
+        atomic_save(path, lambda tmp: np.savez(tmp, **arrays), ".npz")
+
+    def clip(self, i: int, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keypoints `[t, K, 3]` and spreads `[t, K]` of record `i` at frames `idx`, as float32 tensors."""
+        return torch.from_numpy(self.kp[i][idx].astype(np.float32)), torch.from_numpy(self.sigma[i][idx].astype(np.float32))
+
+
+class TokenClips(ClipDataset):
+    """`ClipDataset` whose items carry a token naming (record, frames), so the step can fetch the keypoints of
+    exactly the sampled frames. Draws frames with the same RNG calls as `ClipDataset` (same clips)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.registry: dict[int, tuple[int, np.ndarray]] = {}
+        self._next = 0
+
+    def __getitem__(self, i: int) -> dict:
+        arr = self._frames(i)  # [n, 64, 64]
+        idx = sample_frame_indices(len(arr), self.frames, self.sampling, self.rng)
+        self._next += 1
+        self.registry[self._next] = (i, idx)
+        return {"sil": torch.from_numpy(np.ascontiguousarray(cut_width(arr[idx]))), "index": self._next}
+
+
+def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_dir: str | Path,
+                reconstructor: str | Path, *, max_steps: int | None = None, resume: bool = True,
+                progress: bool = True) -> dict[str, Any]:
+    """Train the fused recognizer on `index` (the training partition); mirrors `eval.train_recognizer.train`."""
+    cfg = config if isinstance(config, RecognizerConfig) else load_config(config)
+    validate(cfg)
+    records = list(index.records)
+    if not records:
+        raise DataError("no training sequences in the index")
+    t = cfg.train
+    subjects = sorted({r.labels.subject for r in records})
+    labels = torch.tensor([subjects.index(r.labels.subject) for r in records])
+    store = KeypointStore(reconstructor, records, progress)
+    sampler = PKSampler([r.labels.subject for r in records], t.p, t.k, seed=t.seed)
+    dataset = TokenClips(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
+    torch.manual_seed(t.seed)
+    model = FusedRecognizer(model_config(cfg, len(subjects)), len(ANNY_JOINTS))
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=cfg.optim.momentum,
+                                weight_decay=cfg.optim.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.optim.milestones), cfg.optim.gamma)
+    L = cfg.loss
+
+    def step_fn(net: torch.nn.Module, batch: dict[str, torch.Tensor]):
+        items = [dataset.registry.pop(int(tok)) for tok in batch["index"]]
+        kp, sigma = zip(*(store.clip(i, idx) for i, idx in items))
+        y = labels[[i for i, _ in items]].to(batch["sil"].device)
+        out = net(batch["sil"], kp=torch.stack(kp).to(batch["sil"].device), sigma=torch.stack(sigma).to(y.device))
+        tri, tri_info = triplet_loss(out["embeddings"], y, L.triplet_margin)
+        ce, ce_info = cross_entropy_loss(out["logits"], y, L.ce_scale, L.label_smoothing)
+        info = {"triplet": float(tri.detach()), "ce": float(ce.detach()), "active": tri_info["active"], **ce_info}
+        return L.triplet_weight * tri + L.ce_weight * ce, info
+
+    fingerprint = {"config": cfg.to_dict(), "data": data_fingerprint(records), "reconstructor": store.model_id}
+    spec = LoopSpec(min(max_steps or t.total_steps, t.total_steps), t.save_every, t.keep_checkpoints,
+                    t.log_every, t.mixed_precision, t.num_workers, fingerprint)
+    out = run_loop(out_dir, model, optimizer, scheduler, dataset, sampler, step_fn, spec, resume, progress,
+                   f"{cfg.name}+3d")
+    summary = {"steps": out["steps"], "train_seconds": out["train_seconds"], "identities": len(subjects),
+               "sequences": len(records), "last": out["last"]}
+    meta = {"kind": "fused", "config": cfg.to_dict(), "classes": subjects, "step": out["steps"],
+            "reconstructor": str(reconstructor), "reconstructor_id": store.model_id, "summary": summary}
+    save_final(out_dir, out["model"], meta)
+    return summary
+
+
+def load_fused(path: str | Path) -> tuple[FusedRecognizer, dict]:
+    """(model in eval mode, meta) of a finished fused run."""
+    weights, meta = read_final(path)
+    if meta.get("kind") != "fused":
+        raise CheckpointError(f"run is a {meta.get('kind')!r} model, not a fused recognizer", path)
+    cfg = RecognizerConfig.from_dict(meta["config"])
+    model = FusedRecognizer(model_config(cfg, len(meta["classes"])), len(ANNY_JOINTS))
+    model.load_state_dict(weights)
+    return model.eval(), meta
+
+
+@torch.no_grad()
+def embed_fused(model: FusedRecognizer, records: list, store: KeypointStore, frames_limit: int = 720,
+                progress: bool = True) -> EmbeddingSet:
+    """Embeddings `[n, embed, parts]` of whole sequences (at most `frames_limit` frames, evenly spaced)."""
+    model.eval()
+    out = []
+    for i, r in enumerate(tqdm(records, desc="embed fused", disable=not progress)):
+        arr = r.load()
+        idx = even_frames(len(arr), frames_limit)
+        kp, sigma = store.clip(i, idx)
+        sils = torch.from_numpy(np.ascontiguousarray(cut_width(arr[idx])))[None]
+        out.append(model(sils, kp=kp[None], sigma=sigma[None])["embeddings"].float().numpy())
+    return EmbeddingSet(np.concatenate(out), [r.labels for r in records])

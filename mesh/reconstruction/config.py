@@ -1,0 +1,165 @@
+"""Declarative reconstructor configs (`configs/reconstruction/*.yaml`), read strictly: an unknown section or
+key is a `ConfigError` naming the valid ones, never silently dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gaitcraft.errors import ConfigError
+from gaitcraft.paths import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """Network size (see `mesh.reconstruction.heatmap_net`)."""
+
+    widths: tuple[int, ...] = (32, 64, 96, 128)  # stem (stride 2) and three residual stages (strides 2, 1, 1)
+    temporal_blocks: int = 2  # residual temporal convs (kernel 3, dilations 1, 2, 4, ...)
+    attention_layers: int = 1  # transformer layers over the per-frame tokens
+    heads: int = 4  # attention heads
+    depth_bins: int = 16  # heatmap bins toward the camera (the image axes give 16 x 11 at 64 x 44 input)
+    cell_m: float = 0.11  # heatmap cell size in metres for a body of nominal size (scaled per sequence)
+    hidden: int = 256  # width of the body-model parameter MLP
+    n_markers: int = 64  # virtual markers (anny vertices by farthest-point sampling)
+    mesh_vertices: int = 512  # vertices the mesh loss compares (farthest-point subset of the skin)
+
+
+@dataclass(frozen=True)
+class LossSection:
+    """Weights of the loss terms (`mesh.reconstruction.losses`); distances in metres, L1."""
+
+    joints: float = 1.0  # soft-argmax joints
+    markers: float = 1.0  # soft-argmax virtual markers
+    mesh: float = 1.0  # vertices of the regressed body model
+    body_joints: float = 0.5  # joints of the regressed body model
+    pose: float = 0.2  # regressed bone rotations (Frobenius)
+    phenotypes: float = 0.2  # regressed phenotypes
+    view: float = 0.1  # view (azimuth) as (cos, sin)
+    spread: float = 0.001  # heatmap variance (cells²): keeps heatmaps peaked
+
+
+@dataclass(frozen=True)
+class OptimSection:
+    """AdamW with linear warm-up and cosine decay."""
+
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    """Sampling and loop settings."""
+
+    total_steps: int = 2000
+    batch_size: int = 8  # clips per step
+    frames: int = 16  # frames per clip (a contiguous window)
+    decode_frames: int = 6  # frames per clip whose heatmaps and losses are computed (all give context)
+    mixed_precision: str = "bf16"  # 'no', 'bf16' (CPU and GPU) or 'fp16' (GPU only)
+    save_every: int = 250
+    log_every: int = 10
+    keep_checkpoints: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ReconstructionConfig:
+    """A whole reconstructor experiment."""
+
+    name: str = "recon_small"
+    body_model: str = "anny"  # 'anny' (the procedural walker's body); SMPL needs SMPL ground truth
+    model: ModelSection = field(default_factory=ModelSection)
+    loss: LossSection = field(default_factory=LossSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    train: TrainSection = field(default_factory=TrainSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (tuples as lists)."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ReconstructionConfig:
+        """Build from nested dicts; unknown keys or wrongly typed values raise `ConfigError`."""
+        cfg = _build(cls, raw, where)
+        validate(cfg, where)
+        return cfg
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} in {where}; valid keys: {sorted(fields)}")
+    kwargs = {}
+    for name, value in raw.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value, f"{where}.{name}")
+        elif isinstance(default, tuple):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
+                raise ConfigError(f"{where}.{name} must be a list of integers, got {value!r}")
+            kwargs[name] = tuple(value)
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
+            if isinstance(default, int) and not float(value).is_integer():
+                raise ConfigError(f"{where}.{name} must be an integer, got {value!r}")
+            kwargs[name] = type(default)(value)
+        elif not isinstance(value, type(default)):
+            raise ConfigError(f"{where}.{name} must be a {type(default).__name__}, got {value!r}")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def validate(cfg: ReconstructionConfig, where: str = "config") -> None:
+    """Value checks beyond types."""
+    m, t = cfg.model, cfg.train
+    if cfg.body_model != "anny":
+        raise ConfigError(f"body_model {cfg.body_model!r} cannot be trained here: the procedural ground truth is "
+                          "anny's; valid: anny", where)
+    if len(m.widths) != 4 or min(m.widths) < 1:
+        raise ConfigError("model.widths needs 4 positive channel counts (stem + 3 stages)", where)
+    if m.widths[-1] % m.heads:
+        raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}", where)
+    if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
+        raise ConfigError("model sizes must be positive", where)
+    if t.mixed_precision not in ("no", "bf16", "fp16"):
+        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: no, bf16, fp16", where)
+    if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
+        raise ConfigError("train sizes must be >= 1 and train.frames >= 4", where)
+    if not 1 <= t.decode_frames <= t.frames:
+        raise ConfigError(f"train.decode_frames must be in [1, train.frames={t.frames}]", where)
+
+
+def load_config(path_or_name: str | Path) -> ReconstructionConfig:
+    """Read a YAML config by path, or by name from `configs/reconstruction/` ('small')."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        folder = REPO_ROOT / "configs" / "reconstruction"
+        cand = folder / f"{path_or_name}.yaml"
+        if not cand.is_file():
+            names = sorted(p.stem for p in folder.glob("*.yaml"))
+            raise ConfigError(f"no reconstruction config {str(path_or_name)!r}; built-in names: {names}")
+        path = cand
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read config: {e}", path) from None
+    return ReconstructionConfig.from_dict(raw, where=path.name)
