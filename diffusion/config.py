@@ -62,7 +62,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # AdamW weight decay
     ema_decay: float = 0.999  # EMA decay ceiling (warm-up ramps to it)
     grad_clip: float = 1.0  # max gradient norm
-    mixed_precision: str = "bf16"  # 'bf16' (autocast) or 'no'
+    mixed_precision: str = "auto"  # 'auto' (bf16 autocast where bf16 is fast, else fp32), 'bf16' or 'no'
     cond_dropout: dict[str, float] = field(
         default_factory=lambda: {"identity": 0.1, "clothing": 0.1, "carry": 0.1, "view": 0.1}
     )  # per-factor probability of the null embedding

@@ -18,16 +18,7 @@ from diffusion.layers import channels_last_
 from diffusion.loading import load_model, load_scheduler
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.errors import CheckpointError, ConfigError
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """Whether bf16 autocast is fast here: CUDA with bf16, or a CPU with oneDNN bf16 (AVX512-BF16 / AMX)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a torch build without oneDNN: stay in fp32
-        return False
+from gaitcraft.precision import fast_bf16
 
 
 def check_compatible(unet: SpatioTemporalUNet, autoencoder: SilhouetteAutoencoder, encoder: ConditionEncoder,
@@ -109,7 +100,7 @@ class GaitCraftPipeline(DiffusionPipeline):
 
         variants = guidance_variants(guidance_scale)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16_supported(device)):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast_bf16(device)):
             emb = self.condition_encoder(expand_conditions(cond, variants))  # [v*b, cond_dim]
             for t in self.progress_bar(self.scheduler.timesteps):
                 x_in = self.scheduler.scale_model_input(latents, t).repeat(len(variants), 1, 1, 1, 1)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
 
 from conditioning.vocab import ConditionVocab
 from diffusion.checkpoint import load_checkpoint
@@ -20,6 +19,7 @@ from diffusion.runlog import CsvLog, check_run_config
 from diffusion.train_ae import autoencoder_phase
 from diffusion.train_unet import diffusion_phase
 from diffusion.trainctx import TrainContext, batch_stream, build_models
+from gaitcraft.precision import make_accelerator
 
 
 def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: str | Path,
@@ -36,7 +36,7 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     out = Path(out_dir)
     if cfg.train.num_threads:
         torch.set_num_threads(cfg.train.num_threads)
-    accelerator = Accelerator(mixed_precision=cfg.train.mixed_precision)
+    accelerator = make_accelerator(cfg.train.mixed_precision)
     if isinstance(data, torch.utils.data.DataLoader):
         data = accelerator.prepare_data_loader(data)  # each process reads its own shard
     if accelerator.is_main_process:

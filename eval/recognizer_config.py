@@ -14,6 +14,7 @@ import yaml
 
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.precision import MIXED_PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,8 @@ def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):
 def validate(cfg: RecognizerConfig | ClassifierConfig, where: str = "config") -> None:
     """Value checks beyond types (enumerations, positive sizes)."""
     t = cfg.train
-    if t.mixed_precision not in ("no", "bf16", "fp16"):
-        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: no, bf16, fp16", where)
+    if t.mixed_precision not in MIXED_PRECISIONS:
+        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}", where)
     if getattr(cfg.eval, "metric", "euc") not in ("euc", "cos"):
         raise ConfigError(f"eval.metric {cfg.eval.metric!r}; valid: euc, cos", where)
     if min(t.p, t.k, t.frames, t.total_steps, t.save_every) < 1 or t.k < 2 or t.p < 2:

@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from accelerate import Accelerator
-from accelerate.state import AcceleratorState
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from eval.checkpointing import latest_checkpoint, load_checkpoint, save_checkpoint
-from gaitcraft.errors import CheckpointError, ConfigError
+from gaitcraft.errors import CheckpointError
+from gaitcraft.precision import make_accelerator
 
 StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
 
@@ -52,18 +51,6 @@ def _seed_worker(worker_id: int) -> None:
     info = torch.utils.data.get_worker_info()
     info.dataset.rng = np.random.default_rng([info.seed % 2**32, worker_id])
 
-
-def make_accelerator(mixed_precision: str) -> Accelerator:
-    """An Accelerator on the GPU when there is one, else the CPU; fp16 needs a GPU."""
-    cuda = torch.cuda.is_available()
-    if mixed_precision == "fp16" and not cuda:
-        raise ConfigError("mixed_precision 'fp16' needs a GPU; use 'bf16' or 'no' on the CPU")
-    state = AcceleratorState._shared_state
-    if state and state.get("_mixed_precision") != mixed_precision:
-        # accelerate keeps one precision per process; a second run in the same process (benchmarks
-        # comparing fp32 with bf16, a test suite) re-creates that state. The distributed setup is kept.
-        AcceleratorState._reset_state(reset_partial_state=False)
-    return Accelerator(mixed_precision=mixed_precision, cpu=not cuda)
 
 
 def run_loop(run_dir: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,

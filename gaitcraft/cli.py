@@ -19,6 +19,12 @@ COMMANDS: list[tuple[str, str]] = [
     ("recognizer", "train / evaluate the GaitBase-compatible gait recognizer"),
     ("classifiers", "train / evaluate view, clothing and carry classifiers"),
     ("audit", "biometric-fidelity audit of generative animation models"),
+    ("train", "train the silhouette video diffusion generator"),
+    ("mesh", "3D reconstruction from silhouettes (joints, meshes, heatmaps, novel views)"),
+    ("generate", "sample silhouette sequences from a trained generator"),
+    ("synth", "generate a synthetic gait dataset at scale (novel identities, card, privacy audit)"),
+    ("privacy-audit", "re-identification rate of a synthetic dataset's identities"),
+    ("augment-experiment", "recognizer trained on real vs real + synthetic, evaluated on real test ids"),
 ]
 
 DESCRIPTION = """GaitCraft: synthesize, evaluate and export gait silhouette data.

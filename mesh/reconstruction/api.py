@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import torch
 
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.precision import inference_autocast
 from gaitcraft.pretreat import binarize, cut_width, pretreat_frames
 from mesh.reconstruction.checkpoint import load_weights, read_final
 from mesh.reconstruction.config import ReconstructionConfig
@@ -81,7 +81,7 @@ def prepare_frames(frames: np.ndarray) -> np.ndarray:
 
 @torch.no_grad()
 def reconstruct_sequence(model: Reconstructor, frames: np.ndarray, view_deg: float | None = None, *,
-                         mesh: bool = True, heatmaps: bool = True, bf16: bool = True) -> dict:
+                         mesh: bool = True, heatmaps: bool = True, bf16: bool | None = None) -> dict:
     """Reconstruct one silhouette sequence `[t, h, w]` (see `prepare_frames` for accepted sizes).
 
     view_deg: the camera azimuth when known (0 = walking toward the camera, 90 = side); None uses the
@@ -94,8 +94,7 @@ def reconstruct_sequence(model: Reconstructor, frames: np.ndarray, view_deg: flo
     sils = prepare_frames(frames)
     net = model.net
     x = torch.from_numpy(sils)[None]  # [1, t, 64, 44]
-    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
-    with ctx:
+    with inference_autocast(enabled=bf16):
         pred = net(x, view_R=None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)])))
     view_pred = float(torch.rad2deg(torch.atan2(pred["view"][0, 1], pred["view"][0, 0]))) % 360
     used = view_pred if view_deg is None else float(view_deg)

@@ -12,6 +12,7 @@ import yaml
 
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.precision import MIXED_PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ def validate(cfg: ReconstructionConfig, where: str = "config") -> None:
         raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}", where)
     if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
         raise ConfigError("model sizes must be positive", where)
-    if t.mixed_precision not in ("no", "bf16", "fp16"):
-        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: no, bf16, fp16", where)
+    if t.mixed_precision not in MIXED_PRECISIONS:
+        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}", where)
     if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
         raise ConfigError("train sizes must be >= 1 and train.frames >= 4", where)
     if not 1 <= t.decode_frames <= t.frames:

@@ -9,6 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gaitcraft.dataset import DatasetIndex
+from gaitcraft.precision import inference_autocast
 from mesh.reconstruction.api import Reconstructor, prepare_frames, reconstruct_sequence
 from mesh.reconstruction.data import records_with_truth
 from mesh.reconstruction.geometry import procrustes_align, view_rotation_torch
@@ -35,7 +36,7 @@ def joint_errors(model: Reconstructor, index: DatasetIndex, use_view_label: bool
         truth = truths[key]
         sils = prepare_frames(rec.load())
         view = rec.labels.view
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with inference_autocast():
             out = model.net(torch.from_numpy(sils)[None],
                             view_R=view_rotation_torch(torch.tensor([view])) if use_view_label else None)
         pred = out["kp_body"][0, :, : len(bones)].float().numpy()  # [t, J, 3]

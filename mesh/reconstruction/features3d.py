@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gaitcraft.precision import inference_autocast
 from mesh.reconstruction.api import Reconstructor, prepare_frames
 from mesh.reconstruction.geometry import view_rotation_torch
 
@@ -30,7 +31,7 @@ def sequence_keypoints(model: Reconstructor, frames: np.ndarray, view_deg: float
     """
     x = torch.from_numpy(prepare_frames(frames))[None]
     view_R = None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)]))
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with inference_autocast():
         out = model.net(x, view_R=view_R)
     cell = model.config.model.cell_m * float(out["scale"][0])
     sigma = torch.sqrt(out["spread"][0].float() / 3) * cell  # per-axis std, metres

@@ -20,7 +20,8 @@ import torch
 from tqdm.auto import tqdm
 
 from gaitcraft.dataset import DatasetIndex
-from gaitcraft.errors import CheckpointError, ConfigError
+from gaitcraft.errors import CheckpointError
+from gaitcraft.precision import make_accelerator
 from mesh.reconstruction.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from mesh.reconstruction.config import ReconstructionConfig, load_config
 from mesh.reconstruction.data import ReconClips
@@ -45,15 +46,6 @@ def lr_at(step: int, cfg: ReconstructionConfig) -> float:
     frac = (step - o.warmup_steps) / max(1, total - o.warmup_steps)
     return o.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
-
-def make_accelerator(mixed_precision: str):
-    """An `accelerate.Accelerator` on the GPU when there is one, else the CPU; fp16 needs a GPU."""
-    from accelerate import Accelerator
-
-    cuda = torch.cuda.is_available()
-    if mixed_precision == "fp16" and not cuda:
-        raise ConfigError("mixed_precision 'fp16' needs a GPU; use 'bf16' or 'no' on the CPU")
-    return Accelerator(mixed_precision=mixed_precision, cpu=not cuda)
 
 
 def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetIndex, out_dir: str | Path, *,

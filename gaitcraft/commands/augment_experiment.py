@@ -1,0 +1,32 @@
+"""`gaitcraft augment-experiment`: does synthetic data help a recognizer? (implementation in
+`eval/augment_experiment.py`)."""
+
+from __future__ import annotations
+
+
+def add_parser(sub, name: str, summary: str):
+    """Register `augment-experiment`."""
+    p = sub.add_parser(name, help=summary, description=(
+        "Train the recognizer on real-train alone and on real-train + synthetic (same recipe, same number of "
+        "steps), evaluate both on the real test identities with the CASIA-B protocol, and write "
+        "REPORT/report.md (table + loss/rank-1 figure) and REPORT/report.json. Runs live in REPORT/runs/ and "
+        "resume when rerun."))
+    p.add_argument("--real", required=True, help="real tree with partition.json (TRAIN_SET trains, TEST_SET tests)")
+    p.add_argument("--synthetic", required=True, help="synthetic tree (its TRAIN_SET, e.g. from gaitcraft synth)")
+    p.add_argument("--out", required=True, help="report folder")
+    p.add_argument("--config", default="gaitbase_cpu_small", help="recognizer config name or YAML file")
+    p.add_argument("--steps", type=int, help="training steps of each run (default: the config's total_steps)")
+    p.add_argument("--per-source-mining", action="store_true",
+                   help="triplets only within one source (real with real, synthetic with synthetic)")
+    p.add_argument("--partition", help="partition JSON of the real tree (default <real>/partition.json)")
+    return p
+
+
+def run(args) -> int:
+    """Run the experiment and print the table."""
+    from eval.augment_experiment import format_report, run_experiment
+
+    result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
+                            args.partition)
+    print(format_report(result))
+    return 0

@@ -1,0 +1,90 @@
+"""`gaitcraft synth`: a synthetic gait dataset at scale from a trained generator (implementation in
+`synth_datasets/synth_build.py`; privacy audit and curation in `eval/synth_checks.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: flag name -> spec key
+SPEC_FLAGS = {"identities": "identities", "types": "types", "views": "views", "frames": "frames", "seed": "seed",
+              "steps": "steps", "guidance": "guidance", "bag": "bag", "method": "method", "margin": "margin",
+              "separation": "separation", "prefix": "prefix"}
+
+
+def add_parser(sub, name: str, summary: str):
+    """Register `synth`."""
+    p = sub.add_parser(name, help=summary, description=(
+        "Generate N novel identities x sequence types x views from a trained generator into an OpenGait tree "
+        "with manifest.jsonl (labels + provenance: model sha256, seeds, identity recipe), partition.json (all "
+        "ids in TRAIN_SET), previews/ and a dataset card README.md. Batched; each sequence has its own "
+        "generator seeded from (seed, id, type, view). Under `accelerate launch -m gaitcraft.cli synth ...` "
+        "process r writes every world-th sequence. RESUME: rerunning the same command on a partial --out "
+        "skips finished sequences and gives the files of an uninterrupted run (same --batch, machine and threads); "
+        "an --out holding another spec or model is refused. With --reference (real data the generator was trained on; its partition.json TRAIN_SET = "
+        "training identities, TEST_SET = held-out ones for the FAR=1% threshold), the privacy audit runs; "
+        "--drop-reidentified removes identities under the threshold and --prune F the least informative "
+        "fraction (redundancy + recognizer uncertainty). The card records both."))
+    p.add_argument("--spec", help="YAML/JSON spec file (keys: " + ", ".join(SPEC_FLAGS.values()) + "); flags win")
+    p.add_argument("--model", help="model folder (default: the shipped assets/models/generator)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--identities", type=int, help="number of novel identities (default 10)")
+    p.add_argument("--types", help="sequence types per identity, e.g. nm:2,bg:1,cl:1 (the default)")
+    p.add_argument("--views", help="views: '0:180:18' (default, CASIA-B) or '0,90'")
+    p.add_argument("--frames", type=int, help="frames per sequence (default 30)")
+    p.add_argument("--seed", type=int, help="master seed (default 0)")
+    p.add_argument("--steps", type=int, help="sampler steps (default 15)")
+    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 2)")
+    p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
+    p.add_argument("--method", help="novel-identity sampling: dirichlet (default) or gaussian")
+    p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
+    p.add_argument("--separation", type=float, help="min distance between novel identities, same unit (0)")
+    p.add_argument("--prefix", help="subject id prefix (default syn -> syn0001)")
+    p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4; does not change "
+                                                        "the output for a given --batch)")
+    p.add_argument("--reference", help="real reference tree for the privacy audit")
+    p.add_argument("--recognizer", help="recognizer run folder (default: assets/models/recognizer)")
+    p.add_argument("--drop-reidentified", action="store_true", help="drop identities under the FAR=1%% threshold")
+    p.add_argument("--prune", type=float, nargs="?", const=0.2, default=None, metavar="F",
+                   help="prune the least informative fraction F of sequences (default 0.2 when given)")
+    return p
+
+
+def spec_from_args(args):
+    """The `SynthSpec` of a spec file overridden by flags."""
+    from synth_datasets.synth_spec import SynthSpec, read_spec_file
+
+    raw = read_spec_file(args.spec) if args.spec else {}
+    raw.update({key: getattr(args, flag) for flag, key in SPEC_FLAGS.items() if getattr(args, flag) is not None})
+    return SynthSpec.from_json(raw, where=args.spec or "flags")
+
+
+def run(args) -> int:
+    """Check, generate this shard, then (main process) audit/curate and finalize."""
+    from gaitcraft.errors import DataError
+    from synth_datasets.synth_build import build_synthetic
+    from synth_datasets.synth_finalize import finalize_synthetic
+
+    spec = spec_from_args(args)
+    checks = args.reference is not None or args.prune is not None or args.recognizer is not None
+    if checks:
+        from eval.privacy import resolve_recognizer
+
+        resolve_recognizer(args.recognizer)  # fail before any generation
+        if args.reference is not None and not Path(args.reference).is_dir():
+            raise DataError("reference dataset folder does not exist", args.reference)
+    done = build_synthetic(spec, args.model, args.out, args.batch)
+    if not done["main"]:
+        return 0
+    print(f"generated {done['generated']} sequences ({done['skipped']} already done) in {done['seconds']:.1f} s")
+    if checks:
+        from eval.synth_checks import run_checks
+
+        res = run_checks(args.out, args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified)
+        if "privacy" in res:
+            print(f"privacy: re-identification rate {res['privacy']['rate']:.2f}%; "
+                  f"dropped {len(res['privacy']['dropped'])} identities")
+        if "curation" in res:
+            print(f"curation: pruned {len(res['curation']['pruned'])} of {res['curation']['sequences']} sequences")
+    out = finalize_synthetic(args.out)
+    print(f"{out['sequences']} sequences of {out['subjects']} identities -> {out['root']} (card {out['card']})")
+    return 0

@@ -1,0 +1,57 @@
+"""Assemble a generated tree: drop excluded sequences, write manifest.jsonl, partition.json, previews and the
+card from the per-sequence rows on disk (resumed and uninterrupted runs give identical files)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from gaitcraft.io.manifest import write_manifest
+from gaitcraft.io.opengait_tree import write_partition
+from gaitcraft.types import SequenceLabels
+from synth_datasets.synth_card import write_synth_card
+from synth_datasets.synth_previews import write_previews
+from synth_datasets.synth_store import META, is_excluded, pkl_path, read_excluded, read_rows, row_path
+
+
+def _remove(root: Path, key: tuple[str, str, str]) -> None:
+    """Delete a sequence's pkl and row, and its now-empty folders."""
+    for f in (pkl_path(root, key), row_path(root, key)):
+        f.unlink(missing_ok=True)
+    folder = pkl_path(root, key).parent
+    for d in (folder, folder.parent, folder.parent.parent):
+        with contextlib.suppress(OSError):
+            d.rmdir()  # only succeeds when empty
+
+
+def assemble(root: str | Path) -> list[SequenceLabels]:
+    """Apply exclusions, write `manifest.jsonl` and `partition.json` (every subject in TRAIN_SET); return labels."""
+    root = Path(root)
+    excluded = read_excluded(root)
+    rows = read_rows(root)
+    for key in [k for k in rows if is_excluded(excluded, k)]:
+        _remove(root, key)
+        del rows[key]
+    write_manifest(root, list(rows.values()))
+    labels = [SequenceLabels.from_json(json.loads(r)["labels"]) for r in rows.values()]
+    write_partition(root / "partition.json", sorted({lab.subject for lab in labels}), [])
+    return labels
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def finalize_synthetic(root: str | Path) -> dict[str, Any]:
+    """Manifest, partition, previews and card of a finished generation; privacy and curation results are read
+    from `.synth/privacy.json` / `.synth/curation.json` when the audit step wrote them."""
+    root = Path(root)
+    labels = assemble(root)
+    record = json.loads((root / META / "spec.json").read_text())
+    previews = write_previews(root, labels)
+    privacy, curation = _read_json(root / META / "privacy.json"), _read_json(root / META / "curation.json")
+    card = write_synth_card(root, labels, record, previews, privacy, curation)
+    return {"root": str(root), "sequences": len(labels), "subjects": len({lab.subject for lab in labels}),
+            "excluded": len(read_excluded(root)), "card": str(card), "previews": previews}

@@ -1,0 +1,70 @@
+"""The work list of a generation: one job per sequence, a seed per sequence derived from (seed, sequence key),
+sharding over processes and fixed batches (so a sequence's output depends on neither resume nor the shard)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from conditioning.identity import IdentityRecipe
+from gaitcraft.types import SequenceLabels, view_name
+from synth_datasets.model_info import GENERATOR_NAME
+
+
+@dataclass(frozen=True)
+class SeqJob:
+    """One sequence to generate: its labels and the identity recipe it is drawn from."""
+
+    subject: str
+    seq_type: str
+    view: float
+    clothing: str
+    carry: str
+    recipe: IdentityRecipe
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(subject, type, view folder): the sequence's place in the OpenGait tree."""
+        return (self.subject, self.seq_type, view_name(self.view))
+
+    def labels(self, seed: int, model_sha256: str, source: str = GENERATOR_NAME,
+               extra: dict[str, Any] | None = None) -> SequenceLabels:
+        """Labels with provenance: generator, model hash, master and sequence seed, identity recipe."""
+        prov = {"generator": GENERATOR_NAME, "model_sha256": model_sha256, "seed": seed,
+                "sequence_seed": sequence_seed(seed, self.key), "identity_recipe": self.recipe.to_json(),
+                **(extra or {})}
+        return SequenceLabels(self.subject, self.seq_type, float(self.view), self.clothing, self.carry, source,
+                              provenance=prov)
+
+
+def sequence_seed(seed: int, key: tuple[str, str, str]) -> int:
+    """A 63-bit seed from the master seed and a sequence key (stable across runs, machines and Python versions)."""
+    digest = hashlib.sha256(json.dumps([int(seed), *key]).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def generators(seed: int, jobs: list[SeqJob]) -> list[torch.Generator]:
+    """One CPU `torch.Generator` per job, seeded from (seed, job key)."""
+    return [torch.Generator().manual_seed(sequence_seed(seed, j.key)) for j in jobs]
+
+
+def plan_jobs(subjects: list[str], recipes: list[IdentityRecipe], types: list[str], views: list[float],
+              conditions) -> list[SeqJob]:
+    """Jobs in (identity, type, view) order; `conditions(type) -> (clothing, carry)`."""
+    return [SeqJob(s, t, float(v), *conditions(t), r)
+            for s, r in zip(subjects, recipes) for t in types for v in views]
+
+
+def shard(jobs: list[SeqJob], rank: int, world: int) -> list[SeqJob]:
+    """The jobs of process `rank` of `world`: every world-th job starting at `rank`."""
+    return jobs[rank::world]
+
+
+def batches(jobs: list[SeqJob], size: int) -> list[list[SeqJob]]:
+    """Fixed consecutive batches of a shard's jobs (the same on every run, whatever is already done)."""
+    size = max(1, int(size))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]

@@ -1,0 +1,110 @@
+"""Augmentation experiment end to end (2 training steps on tiny data), then the privacy audit and curation of a
+generated dataset with the trained recognizer (`gaitcraft privacy-audit`, `gaitcraft synth --reference`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from eval.augment_experiment import combine, experiment_config
+from gaitcraft.cli import main
+from gaitcraft.dataset import DatasetIndex
+from gaitcraft.errors import DataError
+from gaitcraft.io.writers import write_opengait_tree
+from gaitcraft.types import Sequence, SequenceLabels
+from tests.test_generate import save_tiny_model
+from tests.test_recognizer_train import blob_sequence
+
+TINY = """name: tiny
+model: {channels: [8, 16, 16, 16], embed_dim: 8}  # 4 channels crash oneDNN conv backward on AVX2-only CPUs
+train: {total_steps: 2, p: 2, k: 4, frames: 6, save_every: 2, log_every: 1, mixed_precision: "no"}
+optim: {milestones: [3]}
+"""
+TEST_TYPES = ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "bg-01", "cl-01")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One thread: fast and stable for tiny models on a shared machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def tree(root: Path, groups: list[tuple[list[str], tuple[str, ...]]], source: str, train: list[str],
+         test: list[str]) -> Path:
+    """A tiny OpenGait tree of walker blobs at views 0 and 90 ((subjects, types) groups), with a partition."""
+    seqs = []
+    for s, subject, types in [(s, subj, ty) for subjects, ty in groups for s, subj in enumerate(subjects)]:
+        for t in types:
+            for v in (0.0, 90.0):
+                clothing, carry = ("coat" if t[:2] == "cl" else "normal"), ("bag" if t[:2] == "bg" else "none")
+                labels = SequenceLabels(subject, t, v, clothing, carry, source=source)
+                seqs.append(Sequence(blob_sequence(s % 4, 10, hash((subject, t, v)) % 1000), labels))
+    return write_opengait_tree(root, seqs, train, test)
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    torch.set_num_threads(1)  # module fixtures run before the function-scoped one above
+    base = tmp_path_factory.mktemp("aug")
+    train_ids = ["000", "001", "002", "003"]
+    real = tree(base / "real", [(train_ids, ("nm-01", "nm-02")), (["004", "005"], TEST_TYPES)], "real", train_ids,
+                ["004", "005"])
+    syn = tree(base / "syn", [(["syn0001", "syn0002"], ("nm-01", "nm-02"))], "gaitcraft-diffusion",
+               ["syn0001", "syn0002"], [])
+    (base / "tiny.yaml").write_text(TINY)
+    args = ["augment-experiment", "--real", str(real), "--synthetic", str(syn), "--out", str(base / "report"),
+            "--config", str(base / "tiny.yaml"), "--steps", "2", "--per-source-mining"]
+    assert main(args) == 0
+    return base
+
+
+def test_report_and_runs(experiment):
+    rep = experiment / "report"
+    result = json.loads((rep / "report.json").read_text())
+    assert result["steps"] == 2 and result["per_source_mining"] is True
+    runs = result["runs"]
+    assert runs["real"]["train"]["identities"] == 4 and runs["real+synthetic"]["train"]["identities"] == 6
+    assert runs["real+synthetic"]["train"]["sources"] == ["real", "synthetic"]
+    assert set(result["gain"]) == {"NM", "BG", "CL"} and len(runs["real"]["log"]) == 2
+    md = (rep / "report.md").read_text()
+    assert "| **gain** |" in md and "| real+synthetic | 6 |" in md
+    assert (rep / "augment.png").stat().st_size > 1000
+
+
+def test_combine_and_config_helpers(experiment):
+    real = DatasetIndex.open(experiment / "real")
+    with pytest.raises(DataError, match="share subject ids"):
+        combine(real, real)
+    cfg = experiment_config("gaitbase_cpu_small", steps=160)
+    assert cfg.train.total_steps == 160 and cfg.optim.milestones == (100, 140)
+
+
+def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):
+    run = experiment / "report" / "runs" / "real"
+    args = ["privacy-audit", "--synthetic", str(experiment / "syn"), "--reference", str(experiment / "real"),
+            "--recognizer", str(run), "--out", str(tmp_path / "audit")]
+    assert main(args) == 0
+    audit = json.loads((tmp_path / "audit" / "report.json").read_text())
+    assert audit["identities"] == 2 and "null_rate" in audit and (tmp_path / "audit" / "histogram.png").is_file()
+    model = save_tiny_model(tmp_path / "model")
+    out = tmp_path / "ds"
+    args = ["synth", "--model", str(model), "--out", str(out), "--identities", "2", "--types", "nm:2", "--views",
+            "0,90", "--frames", "6", "--steps", "2", "--reference", str(experiment / "real"), "--recognizer",
+            str(run), "--prune", "0.25", "--drop-reidentified"]
+    assert main(args) == 0
+    curation = json.loads((out / ".synth" / "curation.json").read_text())
+    privacy = json.loads((out / ".synth" / "privacy.json").read_text())
+    kept = (out / "manifest.jsonl").read_text().splitlines()
+    dropped_seqs = 4 * len(privacy["dropped"])
+    assert len(curation["pruned"]) == round(0.25 * (8 - dropped_seqs))
+    assert len(kept) == 8 - dropped_seqs - len(curation["pruned"])
+    card = (out / "README.md").read_text()
+    assert "re-identification rate:" in card and f"pruned: {len(curation['pruned'])}" in card
+    assert main(args) == 0  # a rerun of the finished folder changes nothing
+    assert (out / "manifest.jsonl").read_text().splitlines() == kept

@@ -1,0 +1,135 @@
+"""`gaitcraft synth`: dataset layout and card, spec checks before any work, resume, sharding and a SIGKILL
+fault test (the resumed output is byte-identical to an uninterrupted run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from gaitcraft.cli import main
+from gaitcraft.paths import REPO_ROOT
+from synth_datasets.synth_build import prepare
+from synth_datasets.synth_generate import generate_jobs
+from synth_datasets.synth_plan import sequence_seed, shard
+from synth_datasets.synth_spec import SynthSpec
+from synth_datasets.synth_store import META, row_path
+from tests.test_generate import files, save_tiny_model
+
+SMALL = ["--identities", "2", "--types", "nm:2,bg:1,cl:1", "--views", "0,90", "--frames", "6", "--steps", "2"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One thread: fast and stable for tiny tensors on a shared machine (and the same numbers as the subprocess)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("synth") / "model")
+
+
+def synth(model, out, *extra) -> int:
+    return main(["synth", "--model", str(model), "--out", str(out), *extra])
+
+
+def test_dataset_layout_card_and_provenance(model, tmp_path):
+    assert synth(model, tmp_path / "d", *SMALL, "--batch", "3") == 0
+    root = tmp_path / "d"
+    rows = [json.loads(x) for x in (root / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 * 4 * 2 and rows[0]["path"] == "syn0001/bg-01/000"
+    bg = next(r["labels"] for r in rows if r["path"].split("/")[1] == "bg-01")
+    assert (bg["clothing"], bg["carry"]) == ("normal", "bag")
+    prov = bg["provenance"]
+    assert prov["identity_recipe"]["kind"] == "mix" and len(prov["model_sha256"]) == 64
+    assert prov["sequence_seed"] == sequence_seed(0, ("syn0001", "bg-01", "000"))
+    assert json.loads((root / "partition.json").read_text()) == {"TRAIN_SET": ["syn0001", "syn0002"], "TEST_SET": []}
+    card = (root / "README.md").read_text()
+    for needle in ("model sha256", "master seed 0", "## Privacy audit", "## Curation", "mocap.cs.cmu.edu", "anny"):
+        assert needle in card
+    assert (root / "previews" / "contact_sheet.png").is_file() and list((root / "previews").glob("*.gif"))
+    # view folders hold only the pkl (OpenGait loads every file there)
+    assert {p.name for p in root.glob("syn*/*/*/*")} == {"000.pkl", "090.pkl"}
+
+
+def test_spec_file_flags_and_refusals(model, tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("identities: 1\ntypes: nm:1\nviews: [90]\nframes: 6\nsteps: 2\n")
+    assert synth(model, tmp_path / "d", "--spec", str(spec)) == 0
+    assert synth(model, tmp_path / "d", "--spec", str(spec)) == 0  # same spec: resumes (nothing to do)
+    capsys.readouterr()
+    assert synth(model, tmp_path / "d", "--spec", str(spec), "--seed", "1") == 2
+    assert "holds a different synthetic dataset (differs in ['seed'])" in capsys.readouterr().err
+    # conditions the model lacks are refused before any work, listing the valid values
+    assert synth(model, tmp_path / "n", "--spec", str(spec), "--bag", "backpack", "--types", "bg:1") == 2
+    assert "carry backpack but the model knows only: bag, none" in capsys.readouterr().err
+    assert synth(model, tmp_path / "n", "--spec", str(spec), "--frames", "40") == 2
+    assert "frames=40 is not supported by this model: it takes 1..12" in capsys.readouterr().err
+    spec.write_text("identities: 1\ncolour: red\n")
+    assert synth(model, tmp_path / "n", "--spec", str(spec)) == 2
+    assert "unknown spec keys ['colour']" in capsys.readouterr().err
+    spec.write_text("identities: many\n")
+    assert synth(model, tmp_path / "n", "--spec", str(spec)) == 2
+    assert "bad spec value" in capsys.readouterr().err
+    spec.write_text("types: [xx-01]\n")
+    assert synth(model, tmp_path / "n", "--spec", str(spec)) == 2
+    assert "sequence types must look like nm-01" in capsys.readouterr().err
+    assert not (tmp_path / "n").exists()
+
+
+def test_resume_and_shards_give_identical_files(model, tmp_path):
+    args = [*SMALL, "--batch", "1"]
+    assert synth(model, tmp_path / "full", *args) == 0
+    # a partial folder: two sequences lost entirely, one lost its row (the pkl was written, the row was not)
+    assert synth(model, tmp_path / "part", *args) == 0
+    part = tmp_path / "part"
+    for key in (("syn0001", "nm-02", "090"), ("syn0002", "cl-01", "000")):
+        (part.joinpath(*key) / f"{key[2]}.pkl").unlink()
+        row_path(part, key).unlink()
+    row_path(part, ("syn0002", "bg-01", "090")).unlink()
+    (part / "syn0001" / "nm-01" / "000" / ".000.pkl.k1ll3d.tmp").write_bytes(b"half")  # a killed atomic write
+    assert synth(model, part, *args) == 0
+    assert files(part) == files(tmp_path / "full")
+    # two shards written one after the other into one folder = the single-process run
+    spec = SynthSpec(identities=2, types=("nm-01", "nm-02", "bg-01", "cl-01"), views=(0.0, 90.0), frames=6, steps=2)
+    pipe, spec, record, jobs = prepare(spec, model)
+    sharded = tmp_path / "sharded"
+    (sharded / META).mkdir(parents=True)
+    (sharded / META / "spec.json").write_text((tmp_path / "full" / META / "spec.json").read_text())
+    for rank in range(2):
+        generate_jobs(pipe, sharded, shard(jobs, rank, 2), lambda j: j.labels(spec.seed, record["model_sha256"]),
+                      spec.seed, spec.frames, spec.steps, spec.guidance, 1, progress=False)
+    assert synth(model, sharded, *args) == 0
+    assert files(sharded) == files(tmp_path / "full")
+
+
+def test_sigkill_mid_run_then_resume_is_byte_identical(model, tmp_path):
+    args = ["--identities", "2", "--types", "nm:2,bg:1,cl:1", "--views", "0,90", "--frames", "8", "--steps", "6",
+            "--batch", "2"]
+    assert synth(model, tmp_path / "ref", *args) == 0
+    out = tmp_path / "killed"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [sys.executable, "-m", "gaitcraft.cli", "synth", "--model", str(model), "--out", str(out), *args]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while len(list(out.glob("syn*/*/*/*.pkl"))) < 3 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the generation finished before it could be killed"
+    assert not (out / "manifest.jsonl").exists()
+    assert synth(model, out, *args) == 0
+    assert files(out) == files(tmp_path / "ref")  # also: no half-written temp file is left
