@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from gaitcraft.config_build import build_dataclass, plain
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import MIXED_PRECISIONS
@@ -96,12 +97,12 @@ class RecognizerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> RecognizerConfig:
         """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
-        return _build(cls, raw, where)
+        return build_dataclass(cls, raw, where)
 
 
 @dataclass(frozen=True)
@@ -121,49 +122,17 @@ class ClassifierConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ClassifierConfig:
         """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
-        cfg = _build(cls, raw, where)
+        cfg = build_dataclass(cls, raw, where)
         bad = sorted(set(cfg.attributes) - {"view", "clothing", "carry"})
         if bad or not cfg.attributes:
             raise ConfigError(f"{where}: attributes {list(cfg.attributes)}; valid: view, clothing, carry")
         return cfg
 
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
-
-
-def _build(cls: type, raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown keys {unknown} in {where}; valid keys: {sorted(fields)}")
-    kwargs = {}
-    for name, value in raw.items():
-        default = getattr(cls(), name)
-        if dataclasses.is_dataclass(default):
-            kwargs[name] = _build(type(default), value, f"{where}.{name}")
-        elif isinstance(default, tuple):
-            kwargs[name] = tuple(value) if isinstance(value, (list, tuple)) else (value,)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"{where}.{name} must be true or false, got {value!r}")
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
-            kwargs[name] = type(default)(value)
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
 
 
 def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):

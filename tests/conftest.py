@@ -28,6 +28,18 @@ def walker_blob(t: int = 12, h: int = 128, w: int = 96, seed: int = 0) -> np.nda
     return out
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One torch thread for the whole run: the test models are tiny, where OpenMP barriers cost more than they
+    gain, and CI's two cores may be shared."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def blob():
     """One crafted `[12, 128, 96]` silhouette sequence."""

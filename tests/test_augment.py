@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from eval.augment_experiment import combine, experiment_config
 from gaitcraft.cli import main
@@ -26,15 +25,6 @@ optim: {milestones: [3]}
 TEST_TYPES = ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "bg-01", "cl-01")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny models on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def tree(root: Path, groups: list[tuple[list[str], tuple[str, ...]]], source: str, train: list[str],
          test: list[str]) -> Path:
     """A tiny OpenGait tree of walker blobs at views 0 and 90 ((subjects, types) groups), with a partition."""
@@ -50,7 +40,6 @@ def tree(root: Path, groups: list[tuple[list[str], tuple[str, ...]]], source: st
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory):
-    torch.set_num_threads(1)  # module fixtures run before the function-scoped one above
     base = tmp_path_factory.mktemp("aug")
     train_ids = ["000", "001", "002", "003"]
     real = tree(base / "real", [(train_ids, ("nm-01", "nm-02")), (["004", "005"], TEST_TYPES)], "real", train_ids,

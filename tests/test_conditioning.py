@@ -23,15 +23,6 @@ from gaitcraft.errors import ConfigError
 IDS = [f"{i:03d}" for i in range(1, 9)]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny tensors on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def encoder() -> ConditionEncoder:
     torch.manual_seed(0)

@@ -20,15 +20,6 @@ TINY = dict(block_channels=(16, 32), layers_per_block=1, spatial_attention=(Fals
             num_frames=8, max_frames=16)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny tensors on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_unet_shapes_and_frame_limits():
     torch.manual_seed(0)
     unet = SpatioTemporalUNet(**TINY)

@@ -11,16 +11,6 @@ from eval.losses import cross_entropy_loss, triplet_loss
 from eval.opengait_checkpoint import infer_config, load_opengait_checkpoint
 from gaitcraft.errors import CheckpointError
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread avoids OpenMP barrier stalls when other jobs share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SMALL = GaitBaseConfig(channels=(8, 16, 32, 64), parts=16, embed_dim=32, class_num=5)
 BB = "Backbone.forward_block."
 

@@ -17,15 +17,6 @@ from gaitcraft.io.opengait_tree import read_opengait_sequence
 IDS = ["001", "002", "003", "004", "005", "006"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny tensors on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def save_tiny_model(path: Path) -> Path:
     """A tiny random generator (6 identities, coat/normal, bag/none, 6 frames, up to 12) saved to `path`."""
     torch.manual_seed(0)

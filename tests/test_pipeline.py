@@ -27,15 +27,6 @@ from gaitcraft.paths import REPO_ROOT
 IDS = ["001", "002", "003", "004"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny tensors on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _wake(model: torch.nn.Module) -> torch.nn.Module:
     """Give zero-initialised layers small random weights so every input changes the output."""
     for p in model.parameters():

@@ -24,15 +24,6 @@ from gaitcraft.types import Sequence, SequenceLabels
 pytestmark = pytest.mark.filterwarnings("ignore:.*fewer than k=")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread avoids OpenMP barrier stalls when other jobs share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def blob_sequence(subject: int, t: int, seed: int) -> np.ndarray:
     """A 64x64 walker-like blob: body width and leg swing depend on the subject. `[t, 64, 64]` uint8."""
     rng = np.random.default_rng(seed)

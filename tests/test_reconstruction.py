@@ -143,15 +143,6 @@ def test_body_heatmaps_put_the_root_peak_at_the_root():
         assert np.allclose(centroid, 0.0, atol=1e-5)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models run fastest on one thread (and do not suffer when other jobs share the cores)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def walk_root(tmp_path_factory):
     """A rendered procedural walk: 1 subject, nm-01, views 90 and 54, 28 frames, with its ground truth."""
@@ -185,7 +176,7 @@ def test_anny_surrogate_matches_anny(walk_root):
 
 
 @pytest.mark.slow
-def test_tiny_reconstructor_overfits_one_walk_and_resumes(walk_root, tmp_path, one_thread):
+def test_tiny_reconstructor_overfits_one_walk_and_resumes(walk_root, tmp_path):
     from gaitcraft.io.safe_pickle import load_array_pickle
     from mesh.reconstruction.api import load_reconstructor, reconstruct_sequence
     from mesh.reconstruction.train import train
@@ -230,7 +221,7 @@ def test_tiny_reconstructor_overfits_one_walk_and_resumes(walk_root, tmp_path, o
         reconstruct_sequence(model, frames[:2])
 
 
-def test_smpl_fit_recovers_smpl_joints(tmp_path, one_thread):
+def test_smpl_fit_recovers_smpl_joints(tmp_path):
     from mesh.body_model import SEMANTIC_JOINTS, SmplBody
     from mesh.demo_poses import rot_x
     from mesh.reconstruction.smpl_fit import fit_smpl, smpl_forward
@@ -248,7 +239,7 @@ def test_smpl_fit_recovers_smpl_joints(tmp_path, one_thread):
     assert fit["joint_error_mm"] < 10 and fit["vertices"].shape == (3, 162, 3) and fit["pose"].shape == (3, 24, 4, 4)
 
 
-def test_fused_recognizer_shapes_and_packed_sequences(one_thread):
+def test_fused_recognizer_shapes_and_packed_sequences():
     from eval.fused_recognizer import FusedRecognizer
     from eval.gaitbase import GaitBase, GaitBaseConfig
 

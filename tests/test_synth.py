@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from gaitcraft.cli import main
 from gaitcraft.paths import REPO_ROOT
@@ -24,15 +23,6 @@ from synth_datasets.synth_store import META, row_path
 from tests.test_generate import files, save_tiny_model
 
 SMALL = ["--identities", "2", "--types", "nm:2,bg:1,cl:1", "--views", "0,90", "--frames", "6", "--steps", "2"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: fast and stable for tiny tensors on a shared machine (and the same numbers as the subprocess)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

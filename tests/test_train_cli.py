@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 
 import pytest
-import torch
 
 from gaitcraft.cli import main
 from gaitcraft.io.writers import write_opengait_tree
@@ -15,14 +14,6 @@ from gaitcraft.types import Sequence, SequenceLabels
 from tests.conftest import walker_blob
 
 TINY = str(REPO_ROOT / "configs" / "diffusion" / "tiny.yaml")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

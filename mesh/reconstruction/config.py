@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from gaitcraft.config_build import build_dataclass, plain
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import MIXED_PRECISIONS
@@ -82,51 +83,15 @@ class ReconstructionConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (tuples as lists)."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ReconstructionConfig:
         """Build from nested dicts; unknown keys or wrongly typed values raise `ConfigError`."""
-        cfg = _build(cls, raw, where)
+        cfg = build_dataclass(cls, raw, where)
         validate(cfg, where)
         return cfg
 
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
-
-
-def _build(cls: type, raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - fields)
-    if unknown:
-        raise ConfigError(f"unknown keys {unknown} in {where}; valid keys: {sorted(fields)}")
-    kwargs = {}
-    for name, value in raw.items():
-        default = getattr(cls(), name)
-        if dataclasses.is_dataclass(default):
-            kwargs[name] = _build(type(default), value, f"{where}.{name}")
-        elif isinstance(default, tuple):
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
-                raise ConfigError(f"{where}.{name} must be a list of integers, got {value!r}")
-            kwargs[name] = tuple(value)
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
-            if isinstance(default, int) and not float(value).is_integer():
-                raise ConfigError(f"{where}.{name} must be an integer, got {value!r}")
-            kwargs[name] = type(default)(value)
-        elif not isinstance(value, type(default)):
-            raise ConfigError(f"{where}.{name} must be a {type(default).__name__}, got {value!r}")
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
 
 
 def validate(cfg: ReconstructionConfig, where: str = "config") -> None:

@@ -1,0 +1,63 @@
+"""Strict dataclass configs from YAML/JSON mappings: unknown keys and wrongly typed values are `ConfigError`s
+that name the key's path (no key is ever silently dropped)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from gaitcraft.errors import ConfigError
+
+
+def plain(obj: Any) -> Any:
+    """Tuples -> lists, recursively: the JSON/YAML-ready form of `dataclasses.asdict` output."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _typed(default: Any, value: Any, where: str) -> Any:
+    """`value` checked (and converted) against the type of the field's default."""
+    if isinstance(default, tuple):
+        value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        if default and all(_is_int(v) for v in default) and not all(_is_int(v) for v in value):
+            raise ConfigError(f"{where} must be a list of integers, got {list(value)!r}")
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, (int, float)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        if _is_int(default) and not float(value).is_integer():
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return type(default)(value)
+    if default is not None and not isinstance(value, type(default)):
+        raise ConfigError(f"{where} must be a {type(default).__name__}, got {value!r}")
+    return value
+
+
+def build_dataclass(cls: type, raw: Any, where: str) -> Any:
+    """Dataclass `cls` from nested mappings; each field is checked against its default's type."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}")
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} in {where}; valid keys: {sorted(fields)}")
+    defaults = cls()
+    kwargs = {}
+    for name, value in raw.items():
+        default = getattr(defaults, name)
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = build_dataclass(type(default), value, f"{where}.{name}")
+        else:
+            kwargs[name] = _typed(default, value, f"{where}.{name}")
+    return cls(**kwargs)
