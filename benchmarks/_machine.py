@@ -7,6 +7,8 @@ import os
 import platform
 import subprocess
 import sys
+import threading
+import time
 
 
 def machine_line() -> str:
@@ -32,3 +34,27 @@ def header(title: str) -> str:
     cmd = "python " + " ".join(sys.argv)
     today = datetime.datetime.now().strftime("%Y-%m-%d %H:%M UTC")
     return f"## {title}\n\n- command: `{cmd}`\n- machine: {machine_line()}\n- date: {today}\n"
+
+
+class PeakRSS:
+    """Context manager sampling this process's resident memory every 5 ms (needs psutil): `.peak_mib`, and `.delta_mib`
+    (the peak above the RSS at entry, i.e. what the measured work itself needed)."""
+
+    def __enter__(self) -> PeakRSS:
+        import psutil
+
+        self._proc, self._stop, self.peak_mib = psutil.Process(), threading.Event(), 0.0
+        self.start_mib = self._proc.memory_info().rss / 2**20
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mib = max(self.peak_mib, self._proc.memory_info().rss / 2**20)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.delta_mib = self.peak_mib - self.start_mib

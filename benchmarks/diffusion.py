@@ -14,7 +14,6 @@ import argparse
 import os
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,13 +21,12 @@ from pathlib import Path
 # shared machine, spinning worker threads make a 2-thread run 4-8x slower than a 1-thread one (measured here).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import psutil  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._machine import header  # noqa: E402
+from benchmarks._machine import PeakRSS, header  # noqa: E402
 from conditioning import ConditionVocab  # noqa: E402
 from diffusion.config import load_config  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
@@ -39,27 +37,6 @@ from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 # UNet3DConditionModel candidates (block_out_channels, layers_per_block); the closest in size is used.
 BASELINES = [((32, 64, 96), 1), ((32, 64, 128), 1), ((64, 64, 128), 1), ((32, 64, 128), 2), ((64, 96, 128), 1)]
 
-
-class PeakRSS:
-    """Context manager sampling this process's resident memory every 5 ms: `.peak_mib`, and `.delta_mib`
-    (the peak above the RSS at entry, i.e. what the measured work itself needed)."""
-
-    def __enter__(self) -> PeakRSS:
-        self._proc, self._stop, self.peak_mib = psutil.Process(), threading.Event(), 0.0
-        self.start_mib = self._proc.memory_info().rss / 2**20
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mib = max(self.peak_mib, self._proc.memory_info().rss / 2**20)
-            time.sleep(0.005)
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.delta_mib = self.peak_mib - self.start_mib
 
 
 def log(msg: str) -> None:

@@ -15,18 +15,16 @@ import os
 import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see benchmarks/diffusion.py)
 
-import psutil  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._machine import header  # noqa: E402
+from benchmarks._machine import PeakRSS, header  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.paths import REPO_ROOT  # noqa: E402
 from synth_datasets.model_info import DEFAULT_MODEL  # noqa: E402
@@ -34,27 +32,6 @@ from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
 from synth_datasets.synth_generate import generate_jobs  # noqa: E402
 from synth_datasets.synth_spec import SynthSpec  # noqa: E402
-
-
-class PeakRSS:
-    """Samples this process's RSS every 10 ms: `.start_mib`, `.peak_mib`, `.delta_mib` (peak above start)."""
-
-    def __enter__(self) -> PeakRSS:
-        self._proc, self._stop = psutil.Process(), threading.Event()
-        self.start_mib = self.peak_mib = self._proc.memory_info().rss / 2**20
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mib = max(self.peak_mib, self._proc.memory_info().rss / 2**20)
-            time.sleep(0.01)
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.delta_mib = self.peak_mib - self.start_mib
 
 
 def random_model(folder: Path) -> Path:

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from eval.checkpointing import read_final, save_final
 from eval.embed import RecordFrames, forward_sequences
 from eval.gait_modules import ResNet9, SeparateFCs, SetBlockWrapper
 from eval.gaitbase import GaitBaseConfig, encode
@@ -24,6 +23,7 @@ from eval.train_loop import LoopSpec, run_loop
 from eval.train_recognizer import run_fingerprint
 from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler
 from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.io.run_checkpoints import read_final, save_final
 
 
 class AttributeClassifier(nn.Module):

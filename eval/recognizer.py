@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from eval.checkpointing import read_final
 from eval.embed import embed_records
 from eval.embedding_set import EmbeddingSet
 from eval.gaitbase import GaitBase
@@ -17,6 +16,7 @@ from eval.protocols import CASIA_B_GALLERY, casia_b, generic
 from eval.recognizer_config import RecognizerConfig
 from eval.train_recognizer import model_config
 from gaitcraft.errors import CheckpointError, ConfigError
+from gaitcraft.io.run_checkpoints import read_final
 
 
 def checkpoint_id(path: str | Path) -> str:

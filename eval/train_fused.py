@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from eval.checkpointing import read_final, save_final
 from eval.embed import data_version, even_frames
 from eval.embedding_set import EmbeddingSet
 from eval.fused_recognizer import FusedRecognizer
@@ -26,6 +25,7 @@ from eval.train_recognizer import data_fingerprint, model_config
 from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler, sample_frame_indices
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save
+from gaitcraft.io.run_checkpoints import read_final, save_final
 from gaitcraft.paths import cache_dir
 from gaitcraft.pretreat import cut_width
 from mesh.reconstruction.api import load_reconstructor

@@ -21,8 +21,8 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from eval.checkpointing import latest_checkpoint, load_checkpoint, save_checkpoint
 from gaitcraft.errors import CheckpointError
+from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from gaitcraft.precision import make_accelerator
 
 StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
@@ -53,6 +53,14 @@ def _seed_worker(worker_id: int) -> None:
 
 
 
+def _load_checked(model: torch.nn.Module, weights: dict[str, torch.Tensor], where: str) -> None:
+    """Load weights after OpenGait-style key checks (names the mismatching keys)."""
+    from eval.opengait_checkpoint import check_state_dict
+
+    check_state_dict(model, weights, where)
+    model.load_state_dict(weights)
+
+
 def run_loop(run_dir: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
              dataset: Any, sampler: Any, step_fn: StepFn, spec: LoopSpec, resume: bool = True,
              progress: bool = True, desc: str = "train") -> dict[str, Any]:
@@ -67,7 +75,7 @@ def run_loop(run_dir: str | Path, model: torch.nn.Module, optimizer: torch.optim
     start, train_seconds = 0, 0.0
     ckpt = latest_checkpoint(run_dir) if resume else None
     if ckpt is not None:
-        state = load_checkpoint(ckpt, model, optimizer)
+        state = load_checkpoint(ckpt, model, optimizer, load=_load_checked)
         if spec.fingerprint is not None and state.get("fingerprint") != spec.fingerprint:
             raise CheckpointError("checkpoint was made with another config or data; use a new --out folder", ckpt)
         start, train_seconds = int(state["step"]), float(state.get("train_seconds", 0.0))

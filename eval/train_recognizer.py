@@ -13,13 +13,13 @@ from typing import Any
 
 import torch
 
-from eval.checkpointing import save_final
 from eval.gaitbase import GaitBase, GaitBaseConfig
 from eval.losses import cross_entropy_loss, triplet_loss
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_loop import LoopSpec, run_loop
 from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler
 from gaitcraft.errors import DataError
+from gaitcraft.io.run_checkpoints import save_final
 
 
 def model_config(cfg: RecognizerConfig, class_num: int) -> GaitBaseConfig:

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.io.run_checkpoints import load_weights, read_final
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import inference_autocast
 from gaitcraft.pretreat import binarize, cut_width, pretreat_frames
-from mesh.reconstruction.checkpoint import load_weights, read_final
 from mesh.reconstruction.config import ReconstructionConfig
 from mesh.reconstruction.geometry import view_rotation_torch
 from mesh.reconstruction.heatmap_net import HeatmapReconstructor

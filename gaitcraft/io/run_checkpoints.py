@@ -1,8 +1,9 @@
-"""Atomic, resumable training checkpoints: safetensors for tensors, JSON for everything else.
+"""Atomic, resumable training checkpoints of the recognizers (`eval/`) and the reconstructor (`mesh/`):
+safetensors for tensors, JSON for everything else.
 
-A run folder holds `checkpoints/step-0000100/{model,optimizer}.safetensors + state.json` (each written into a
-temp folder, then renamed, so a killed run never leaves a half checkpoint) and, when training ends,
-`model.safetensors` + `meta.json` (what `load_run` reads).
+A run folder holds `checkpoints/step-0000100/{model,optimizer,rng}.safetensors + state.json` (each written into
+a temp folder, then renamed, so a killed run never leaves a half checkpoint) and, when training ends,
+`model.safetensors` + `meta.json` (a finished run, read by `read_final`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +81,23 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return done[-1] if done else None
 
 
-def load_checkpoint(ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """Restore model, optimizer and torch RNG from a checkpoint folder; returns its JSON state."""
+def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], where: str | Path) -> None:
+    """`load_state_dict` with a one-line `CheckpointError` when names or shapes disagree."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(weights))
+    extra = sorted(set(weights) - set(own))
+    shapes = [k for k in set(own) & set(weights) if own[k].shape != weights[k].shape]
+    if missing or extra or shapes:
+        raise CheckpointError(f"weights do not fit this model: missing {missing[:3]}, unexpected {extra[:3]}, "
+                              f"wrong shapes {sorted(shapes)[:3]}", where)
+    model.load_state_dict(weights)
+
+
+def load_checkpoint(ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                    load: Callable[[torch.nn.Module, dict[str, torch.Tensor], str], None] = load_weights
+                    ) -> dict[str, Any]:
+    """Restore model (through `load`, which names mismatches), optimizer and torch RNG from a checkpoint folder;
+    returns its JSON state."""
     try:
         state = json.loads((ckpt / "state.json").read_text())
         weights = load_file(ckpt / "model.safetensors")
@@ -88,31 +105,33 @@ def load_checkpoint(ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.O
         rng = load_file(ckpt / "rng.safetensors")["torch"]
     except (OSError, json.JSONDecodeError, KeyError, SafetensorError) as e:
         raise CheckpointError(f"cannot resume: {type(e).__name__}: {e}", ckpt) from None
-    from eval.opengait_checkpoint import check_state_dict
-
-    check_state_dict(model, weights, str(ckpt))
-    model.load_state_dict(weights)
+    load(model, weights, str(ckpt))
     optimizer.load_state_dict(opt)
     torch.set_rng_state(rng)
     return state
 
 
 def save_final(run_dir: str | Path, model: torch.nn.Module, meta: dict[str, Any]) -> None:
-    """Write the trained weights `model.safetensors` and `meta.json` (config, classes, step) atomically."""
+    """Write the trained weights `model.safetensors` (bf16 when `meta['dtype'] == 'bfloat16'`) and `meta.json`
+    (config, classes, step) atomically."""
     run_dir = Path(run_dir)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if meta.get("dtype") == "bfloat16":
+        weights = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in weights.items()}
     atomic_save(run_dir / "model.safetensors", lambda tmp: save_file(weights, tmp))
     atomic_write_text(run_dir / "meta.json", json.dumps(meta, indent=1))
 
 
 def read_final(run_dir: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """(weights, meta) of a finished run folder; a clear `CheckpointError` when it is not one."""
+    """(float32 weights, meta) of a finished run folder; a clear `CheckpointError` when it is not one."""
     run_dir = Path(run_dir)
     missing = [n for n in ("model.safetensors", "meta.json") if not (run_dir / n).is_file()]
     if missing:
         hint = " (training has not finished; checkpoints/ holds its progress)" if (run_dir / CKPT_DIR).is_dir() else ""
         raise CheckpointError(f"not a finished run folder: missing {missing}{hint}", run_dir)
     try:
-        return load_file(run_dir / "model.safetensors"), json.loads((run_dir / "meta.json").read_text())
+        weights = load_file(run_dir / "model.safetensors")
+        meta = json.loads((run_dir / "meta.json").read_text())
     except (OSError, json.JSONDecodeError, SafetensorError) as e:
         raise CheckpointError(f"cannot read run: {e}", run_dir) from None
+    return {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}, meta
