@@ -122,6 +122,8 @@ def main() -> None:
     ap.add_argument("--sections", default=",".join(SECTIONS))
     ap.add_argument("--novel-types", default="nm-01,nm-02", help="sequence types for the novel-view test")
     ap.add_argument("--speed-sequences", type=int, default=10)
+    ap.add_argument("--test-subjects", type=int, default=None,
+                    help="use only the first N TEST_SET subjects for accuracy / novel views / speed (default all)")
     ap.add_argument("--recognizer-config", default="configs/reconstruction/fused_small.yaml")
     ap.add_argument("--fused-steps", type=int, default=None, help="override the config's total_steps")
     ap.add_argument("--work", type=Path, default=Path("work/bench_reconstruction"))
@@ -135,6 +137,8 @@ def main() -> None:
 
     model = load_reconstructor(args.model)
     test = DatasetIndex.open(args.data).split(args.data / "partition.json")[1]
+    if args.test_subjects:
+        test = test.filter(subjects=test.subjects[: args.test_subjects])
     lines = [header("Silhouette -> 3D reconstruction"), f"- model: `{args.model}` ({model.meta.get('step')} steps, "
              f"{sum(p.numel() for p in model.net.parameters()) / 1e6:.2f} M parameters)",
              f"- data: `{args.data}`, test subjects {', '.join(test.subjects)}", ""]
