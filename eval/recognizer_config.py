@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 
-from gaitcraft.config_build import build_dataclass, plain
+from gaitcraft.config_build import build_dataclass, config_file, plain
 from gaitcraft.errors import ConfigError
-from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import MIXED_PRECISIONS
 
 
@@ -140,13 +139,7 @@ def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):
 
     `kind` is `RecognizerConfig` or `ClassifierConfig`.
     """
-    path = Path(path_or_name)
-    if not path.is_file():
-        cand = REPO_ROOT / "configs" / "recognizer" / f"{path_or_name}.yaml"
-        if not cand.is_file():
-            names = sorted(p.stem for p in (REPO_ROOT / "configs" / "recognizer").glob("*.yaml"))
-            raise ConfigError(f"no recognizer config {str(path_or_name)!r}; built-in names: {names}")
-        path = cand
+    path = config_file("recognizer", path_or_name)
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as e:

@@ -4,9 +4,26 @@ that name the key's path (no key is ever silently dropped)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from gaitcraft.errors import ConfigError
+from gaitcraft.paths import REPO_ROOT
+
+
+def config_file(kind: str, path_or_name: str | Path) -> Path:
+    """A config file given by path, or by name from `configs/<kind>/` ('small' -> configs/<kind>/small.yaml);
+    an unknown name is a `ConfigError` listing the built-in names."""
+    path = Path(path_or_name)
+    if path.is_file():
+        return path
+    folder = REPO_ROOT / "configs" / kind
+    cand = folder / f"{path_or_name}.yaml"
+    if not cand.is_file():
+        names = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise ConfigError(f"no {kind} config {str(path_or_name)!r} (no file {cand.name} in configs/{kind}); "
+                          f"built-in names: {names}")
+    return cand
 
 
 def plain(obj: Any) -> Any:

@@ -28,10 +28,8 @@ def run(args) -> int:
         from mesh.reconstruction import cli
 
         return cli.run(args)
-    from gaitcraft.paths import REPO_ROOT
     from mesh.reconstruction.train import train
 
-    cfg = args.config if args.config.endswith((".yaml", ".yml")) else REPO_ROOT / "configs" / "reconstruction" / f"{args.config}.yaml"
-    summary = train(cfg, args.data, args.out, max_steps=args.max_steps)
+    summary = train(args.config, args.data, args.out, max_steps=args.max_steps)
     print(f"trained {summary.get('steps')} steps -> {args.out}  (use: gaitcraft mesh reconstruct --model {args.out} ...)")
     return 0

@@ -28,10 +28,9 @@ def run(args) -> int:
     from diffusion.clips import training_index, training_loader
     from diffusion.config import load_config
     from diffusion.train import train
-    from gaitcraft.paths import REPO_ROOT
+    from gaitcraft.config_build import config_file
 
-    path = args.config if args.config.endswith((".yaml", ".yml")) else REPO_ROOT / "configs" / "diffusion" / f"{args.config}.yaml"
-    cfg = load_config(path)
+    cfg = load_config(config_file("diffusion", args.config))
     index = training_index(args.data, args.partition)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "

@@ -10,9 +10,8 @@ from typing import Any
 
 import yaml
 
-from gaitcraft.config_build import build_dataclass, plain
+from gaitcraft.config_build import build_dataclass, config_file, plain
 from gaitcraft.errors import ConfigError
-from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import MIXED_PRECISIONS
 
 
@@ -116,14 +115,7 @@ def validate(cfg: ReconstructionConfig, where: str = "config") -> None:
 
 def load_config(path_or_name: str | Path) -> ReconstructionConfig:
     """Read a YAML config by path, or by name from `configs/reconstruction/` ('small')."""
-    path = Path(path_or_name)
-    if not path.is_file():
-        folder = REPO_ROOT / "configs" / "reconstruction"
-        cand = folder / f"{path_or_name}.yaml"
-        if not cand.is_file():
-            names = sorted(p.stem for p in folder.glob("*.yaml"))
-            raise ConfigError(f"no reconstruction config {str(path_or_name)!r}; built-in names: {names}")
-        path = cand
+    path = config_file("reconstruction", path_or_name)
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as e:
