@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from conditioning.vocab import ConditionVocab
 from gaitcraft.dataset import ClipDataset, DatasetIndex
-from gaitcraft.errors import DataError
 
 
 class LabelledClips(torch.utils.data.Dataset):
@@ -26,17 +23,6 @@ class LabelledClips(torch.utils.data.Dataset):
         return {"sil": item["sil"], "subject": lab.subject, "clothing": lab.clothing, "carry": lab.carry,
                 "view": float(lab.view)}
 
-
-def training_index(data: str | Path, partition: str | Path | None = None) -> DatasetIndex:
-    """The training part of `data`: TRAIN_SET of `partition` (default `<data>/partition.json`), else all of it."""
-    index = DatasetIndex.open(data)
-    part = Path(partition) if partition else Path(data) / "partition.json"
-    if partition is None and not part.is_file():
-        return index
-    train, _ = index.split(part)
-    if not len(train):
-        raise DataError(f"TRAIN_SET of {part} selects no sequences of this dataset", data)
-    return train
 
 
 def training_loader(index: DatasetIndex, batch_size: int, frames: int, seed: int = 0

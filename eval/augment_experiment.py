@@ -9,12 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.commands import open_split
 from eval.protocols import CASIA_B_PROBES
 from eval.recognizer import evaluate
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_recognizer import train
-from gaitcraft.dataset import DatasetIndex
+from gaitcraft.dataset import DatasetIndex, open_split
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 

@@ -12,22 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.report import format_table
-from gaitcraft.dataset import DatasetIndex
-from gaitcraft.errors import DataError
+from gaitcraft.dataset import open_split
 from gaitcraft.io.atomic import atomic_write_text
-
-
-def open_split(data: str | Path, split: str, partition: str | Path | None = None) -> DatasetIndex:
-    """The `split` ('train', 'test' or 'all') part of the dataset at `data`."""
-    index = DatasetIndex.open(data)
-    part = Path(partition) if partition else Path(data) / "partition.json"
-    if split == "all" or (partition is None and not part.is_file()):
-        return index
-    train, test = index.split(part)
-    chosen = train if split == "train" else test
-    if not len(chosen):
-        raise DataError(f"the {split} partition of {part} selects no sequences of this dataset", data)
-    return chosen
 
 
 def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:

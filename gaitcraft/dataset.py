@@ -284,3 +284,16 @@ class PKSampler:
                 pool = self.by_id[self.ids[c]]
                 batch.extend(int(x) for x in self.rng.choice(pool, size=self.k, replace=len(pool) < self.k))
             yield batch
+
+
+def open_split(data: str | Path, split: str, partition: str | Path | None = None) -> DatasetIndex:
+    """The `split` ('train', 'test' or 'all') part of the dataset at `data`."""
+    index = DatasetIndex.open(data)
+    part = Path(partition) if partition else Path(data) / "partition.json"
+    if split == "all" or (partition is None and not part.is_file()):
+        return index
+    train, test = index.split(part)
+    chosen = train if split == "train" else test
+    if not len(chosen):
+        raise DataError(f"the {split} partition of {part} selects no sequences of this dataset", data)
+    return chosen

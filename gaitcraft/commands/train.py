@@ -25,13 +25,14 @@ def add_parser(sub, name: str, summary: str):
 
 def run(args) -> int:
     """Build the data loader and vocabulary, then train."""
-    from diffusion.clips import training_index, training_loader
+    from diffusion.clips import training_loader
     from diffusion.config import load_config
     from diffusion.train import train
     from gaitcraft.config_build import config_file
+    from gaitcraft.dataset import open_split
 
     cfg = load_config(config_file("diffusion", args.config))
-    index = training_index(args.data, args.partition)
+    index = open_split(args.data, "train", args.partition)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "
           f"(clothing {', '.join(vocab.clothing)}; carry {', '.join(vocab.carry)})")

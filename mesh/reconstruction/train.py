@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from gaitcraft.dataset import DatasetIndex
+from gaitcraft.dataset import DatasetIndex, open_split
 from gaitcraft.errors import CheckpointError
 from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from gaitcraft.precision import make_accelerator
@@ -31,11 +31,7 @@ from mesh.reconstruction.setup import build_model, make_body_setup
 
 def training_index(data: str | Path | DatasetIndex) -> DatasetIndex:
     """The training sequences: an index as given, or a dataset folder's TRAIN_SET (all of it without one)."""
-    if isinstance(data, DatasetIndex):
-        return data
-    index = DatasetIndex.open(data)
-    part = Path(data) / "partition.json"
-    return index.split(part)[0] if part.is_file() else index
+    return data if isinstance(data, DatasetIndex) else open_split(data, "train")
 
 
 def lr_at(step: int, cfg: ReconstructionConfig) -> float:
