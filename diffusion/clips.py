@@ -9,7 +9,8 @@ from gaitcraft.dataset import ClipDataset, DatasetIndex
 
 
 class LabelledClips(torch.utils.data.Dataset):
-    """ClipDataset items plus their labels: {"sil": uint8 [t, 64, 44], "subject", "clothing", "carry", "view"}."""
+    """ClipDataset items plus their labels: {"sil": uint8 [t, 64, 44], "subject", "clothing", "carry", "view",
+    "index", "frames"}; index and frames (the clip's frame indices `[t]`) key the phase-2 latent cache."""
 
     def __init__(self, index: DatasetIndex, frames: int, sampling: str = "fixed_ordered", seed: int = 0):
         self.clips = ClipDataset(index, frames=frames, sampling=sampling, seed=seed, cache=True)
@@ -21,7 +22,7 @@ class LabelledClips(torch.utils.data.Dataset):
         item = self.clips[i]
         lab = self.clips.records[i].labels
         return {"sil": item["sil"], "subject": lab.subject, "clothing": lab.clothing, "carry": lab.carry,
-                "view": float(lab.view)}
+                "view": float(lab.view), "index": item["index"], "frames": item["frames"]}
 
 
 

@@ -72,6 +72,7 @@ class TrainConfig:
     sample_every: int = 1000  # steps between sample contact sheets (0 = never)
     log_every: int = 10  # steps between CSV log rows
     keep_checkpoints: int = 2  # how many checkpoints to keep
+    latent_cache_mb: int = 4096  # phase 2 encodes each training frame once and keeps its latent, up to this size
     num_threads: int | None = None  # torch CPU threads (None = torch's default); 1 is faster on a busy machine
     export_dtype: str = "float16"  # storage dtype of the exported model/ weights ('float32', 'float16', 'bfloat16')
 

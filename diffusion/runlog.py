@@ -21,7 +21,8 @@ EXPORT_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16":
 LOG_FIELDS = ("phase", "step", "loss", "metric", "lr", "grad_norm", "steps_per_s", "samples_per_s", "elapsed_s")
 #: Settings that may change when a run is resumed (how long and how often, not what is trained).
 RESUMABLE_CHANGES = {f"config.train.{k}" for k in ("steps", "checkpoint_every", "sample_every", "log_every",
-                                                   "keep_checkpoints", "export_dtype", "num_threads")}
+                                                   "keep_checkpoints", "export_dtype", "num_threads",
+                                                   "latent_cache_mb")}
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -13,6 +13,7 @@ from diffusers.training_utils import EMAModel
 from conditioning.encoders import drop_masks
 from diffusion.checkpoint import load_optimizer, load_weights
 from diffusion.denoiser import Denoiser
+from diffusion.latent_cache import FrameLatentCache
 from diffusion.pipeline import GaitCraftPipeline
 from diffusion.runlog import export_pipeline
 from diffusion.samples import write_sample_sheet
@@ -68,6 +69,7 @@ def diffusion_phase(ctx: TrainContext) -> Path:
     ema = EMAModel(denoiser.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
     noise_sched = make_scheduler("ddpm", s.num_train_timesteps, s.beta_schedule, s.prediction_type)
     step = _resume(ctx, denoiser, ema, opt, lr_sched) if ctx.resume is not None else 0
+    latents = FrameLatentCache(ae, tc.latent_cache_mb * 2**20)
     model, opt = acc.prepare(denoiser, opt)
     ema.to(acc.device)
     stop = min(tc.steps, ctx.max_steps) if ctx.max_steps else tc.steps
@@ -76,7 +78,7 @@ def diffusion_phase(ctx: TrainContext) -> Path:
         batch = next(ctx.batches)
         b = batch.sil.shape[0]
         with torch.no_grad(), acc.autocast():
-            z0 = ae.encode_video(batch.sil).float()  # [b, t, c, 16, 11]
+            z0 = latents.encode(batch.sil, batch.index, batch.frames)  # [b, t, c, 16, 11]
         noise = torch.randn(z0.shape, generator=ctx.generator).to(z0.device)
         t = torch.randint(0, s.num_train_timesteps, (b,), generator=ctx.generator).to(z0.device)
         null = drop_masks(b, tc.cond_dropout, tc.drop_all, ctx.generator, z0.device)

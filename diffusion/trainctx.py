@@ -32,6 +32,8 @@ class Batch:
     clothing: list[str]
     carry: list[str]
     view: torch.Tensor
+    index: torch.Tensor | None = None  # [b] training-sequence indices (when the data gives them)
+    frames: torch.Tensor | None = None  # [b, t] frame indices within those sequences
 
 
 @dataclass
@@ -78,7 +80,9 @@ def batch_stream(data: Iterable[dict], num_frames: int, device: torch.device) ->
             if sil.shape[1] != num_frames:
                 raise DataError(f"training clips have {sil.shape[1]} frames; the config's train.num_frames is {num_frames}")
             view = torch.as_tensor(raw["view"], dtype=torch.float32).reshape(-1)
-            yield Batch(sil.to(device), list(raw["subject"]), list(raw["clothing"]), list(raw["carry"]), view)
+            keys = ({"index": torch.as_tensor(raw["index"]).reshape(-1), "frames": torch.as_tensor(raw["frames"])}
+                    if "index" in raw and "frames" in raw else {})
+            yield Batch(sil.to(device), list(raw["subject"]), list(raw["clothing"]), list(raw["carry"]), view, **keys)
         if empty:
             raise DataError("the training data yielded no batches")
 

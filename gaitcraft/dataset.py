@@ -214,7 +214,7 @@ def sample_frame_indices(n: int, frames: int, sampling: str, rng: np.random.Gene
 
 
 class ClipDataset:
-    """A torch-style Dataset of silhouette clips: item -> {"sil": uint8 tensor [t, 64, 44], "index": i}.
+    """A torch-style Dataset of silhouette clips: item -> {"sil": uint8 tensor [t, 64, 44], "index": i, "frames"}.
 
     Frames are re-drawn on every access from the dataset's seeded RNG, as OpenGait does.
     """
@@ -249,7 +249,8 @@ class ClipDataset:
         clip = arr[idx]
         if self.cut:
             clip = cut_width(clip)
-        return {"sil": torch.from_numpy(np.ascontiguousarray(clip)), "index": i}  # sil: [t, 64, 44]
+        return {"sil": torch.from_numpy(np.ascontiguousarray(clip)), "index": i,  # sil: [t, 64, 44]
+                "frames": torch.from_numpy(idx.astype(np.int64))}  # [t] frame indices within sequence i
 
 
 class PKSampler:

@@ -7,60 +7,99 @@ from pathlib import Path
 
 from gaitcraft.paths import cache_dir
 
-DEMO_SUBJECTS = 8
-DEMO_TYPES = "nm:2,bg:1,cl:1"
+# The reference walkers: the same seeded subjects as the shipped generator's training data (procedural seed 0,
+# subjects 001-030 train, 031-050 held out), one walk each at six views: enough for the privacy audit.
+REF_SUBJECTS, REF_TRAIN, REF_TYPES, REF_VIEWS = 50, 30, "nm:1", "0:180:36"
+SYN_TYPES, SYN_VIEWS = "nm:1,bg:1,cl:1", "0:180:36"
 
 
 def add_parser(sub, name: str, summary: str):
     """Register `demo`."""
     p = sub.add_parser(name, help=summary, description=(
-        "Run GaitCraft's main job on the embedded default: render a small procedural walker set (cached "
-        f"under $GAITCRAFT_CACHE/demo: {DEMO_SUBJECTS} subjects, {DEMO_TYPES}, 11 views), then write previews "
-        "(contact sheets, GIFs) and a summary into --out, and print where everything is."))
+        "Run GaitCraft's main job on the embedded default: (1) render the procedural reference walkers (cached "
+        f"under $GAITCRAFT_CACHE/demo: {REF_SUBJECTS} subjects, the generator's {REF_TRAIN} training identities "
+        "and the rest held out), (2) load the shipped generator, (3) generate a synthetic dataset of novel "
+        f"identities ({SYN_TYPES}, views {SYN_VIEWS}), (4) audit its privacy against the training identities "
+        "(dropping re-identifiable ones) and curate it, (5) write previews, the dataset card and a report, and "
+        "print where everything is. Rerunning resumes: finished sequences are kept."))
     p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
-    p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    p.add_argument("--identities", type=int, default=10, help="novel identities to generate (default 10)")
+    p.add_argument("--model", help="generator folder (default: the shipped assets/models/generator)")
+    p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")
+    p.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
     return p
+
+
+def render_reference(workers: int) -> Path:
+    """The cached reference walkers (rendered on first use); returns their folder."""
+    from synth_datasets.procedural import build_procedural
+    from synth_datasets.spec import ProceduralSpec, parse_types, parse_views
+
+    data = cache_dir() / "demo" / "reference"
+    spec = ProceduralSpec(subjects=REF_SUBJECTS, train_subjects=REF_TRAIN, types=tuple(parse_types(REF_TYPES)),
+                          views=tuple(parse_views(REF_VIEWS)), frames_min=40, frames_max=50, seed=0)
+    build_procedural(data, spec, workers=workers)
+    return data
 
 
 def run(args) -> int:
     """Run the steps and print the locations."""
+    from eval.privacy import resolve_recognizer
+    from eval.synth_checks import run_checks
     from gaitcraft.dataset import DatasetIndex
-    from gaitcraft.info import format_info, inspect_dataset
     from gaitcraft.io.atomic import atomic_write_text
-    from gaitcraft.io.preview import caption, write_contact_sheet, write_preview, write_view_type_grid
-    from synth_datasets.procedural import build_procedural
-    from synth_datasets.spec import ProceduralSpec, parse_types
+    from gaitcraft.io.preview import caption, write_contact_sheet
+    from synth_datasets.model_info import load_generator, model_dir
+    from synth_datasets.spec import parse_types, parse_views
+    from synth_datasets.synth_build import build_synthetic
+    from synth_datasets.synth_finalize import finalize_synthetic
+    from synth_datasets.synth_spec import SynthSpec
 
     t0 = time.time()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = cache_dir() / "demo" / "procedural"
-    spec = ProceduralSpec(subjects=DEMO_SUBJECTS, types=tuple(parse_types(DEMO_TYPES)), frames_min=50,
-                          frames_max=70, seed=0)
-    print(f"[1/3] procedural walkers -> {data}")
-    build_procedural(data, spec, workers=args.workers)
-    index = DatasetIndex.open(data)
+    model = model_dir(args.model)
+    recognizer = resolve_recognizer(None)  # fail before any work when a shipped model is missing
+    frames = args.frames or load_generator(model).unet.config.num_frames
+    spec = SynthSpec(identities=args.identities, types=tuple(parse_types(SYN_TYPES)),
+                     views=tuple(parse_views(SYN_VIEWS)), frames=frames, seed=0)
 
-    print("[2/3] previews")
-    sheet = out / "walker_001_views_types.png"
-    write_view_type_grid(sheet, index, "001", ["nm-01", "bg-01", "cl-01"])
-    side = index.filter(views=[90], seq_types=["nm-01"])
-    sheet_ids = out / "walkers_side_view.png"
-    write_contact_sheet(sheet_ids, [r.load() for r in side], [caption(r.labels) for r in side], frames_per_row=10)
-    gifs = []
-    for r in index.filter(subjects=["001"], views=[90]).records:
-        gif = out / f"walker_{'_'.join(r.labels.key)}.gif"
-        write_preview(gif, r.load())
-        gifs.append(gif)
+    print(f"[1/5] reference walkers -> {cache_dir() / 'demo' / 'reference'}")
+    reference = render_reference(args.workers)
+    ref_index = DatasetIndex.open(reference)
+    side = ref_index.filter(views=[72], subjects=[f"{i:03d}" for i in range(1, 9)])
+    real_sheet = out / "real_walkers.png"
+    write_contact_sheet(real_sheet, [r.load() for r in side], [caption(r.labels) for r in side], frames_per_row=10)
 
-    print("[3/3] dataset summary")
-    info = format_info(inspect_dataset(data, progress=False))
-    atomic_write_text(out / "dataset_info.txt", info + "\n")
-    print(info)
+    print(f"[2/5] generator: {model}")
+    print(f"[3/5] synthetic dataset: {spec.identities} novel identities x {len(spec.types)} types x "
+          f"{len(spec.views)} views, {frames} frames -> {out / 'synthetic'}")
+    synthetic = out / "synthetic"
+    done = build_synthetic(spec, model, synthetic, batch_size=8)
+    print(f"      generated {done['generated']} sequences ({done['skipped']} already done) in {done['seconds']:.0f} s")
+
+    print(f"[4/5] privacy audit against the training identities ({recognizer}) and curation")
+    checks = run_checks(synthetic, reference, recognizer, prune=0.0, drop_reidentified=True)
+    if "privacy" in checks:
+        p = checks["privacy"]
+        print(f"      re-identification rate {p['rate']:.1f}% at FAR 1% (held-out real people: "
+              f"{p.get('null_rate', float('nan')):.1f}%); dropped {len(p['dropped'])} identities")
+
+    print("[5/5] previews, dataset card and report")
+    final = finalize_synthetic(synthetic)
+    report = out / "REPORT.md"
+    atomic_write_text(report, "\n".join([
+        "# GaitCraft demo", "",
+        f"- generator: `{model}`",
+        f"- synthetic dataset: `{synthetic}`: {final['sequences']} sequences of {final['subjects']} novel "
+        f"identities ({final['excluded']} sequences or identities excluded); card `{final['card']}`",
+        f"- privacy: see the card; histogram `{synthetic / 'previews' / 'privacy_histogram.png'}`",
+        f"- reference walkers: `{reference}`; sheet `{real_sheet}`",
+        f"- wall time: {time.time() - t0:.0f} s", ""]))
     print(f"\ndone in {time.time() - t0:.0f} s. Outputs:")
-    print(f"  dataset (OpenGait tree + manifest + card): {data}")
-    print(f"  one subject, all views and types:          {sheet}")
-    print(f"  all subjects at the side view:             {sheet_ids}")
-    print(f"  GIFs:                                      {out}/walker_*.gif")
-    print(f"  summary:                                   {out / 'dataset_info.txt'}")
+    print(f"  synthetic dataset (OpenGait pkl + partition + manifest): {synthetic}")
+    print(f"  dataset card (counts, generator, seeds, privacy, curation): {final['card']}")
+    print(f"  previews (contact sheets, GIFs, privacy histogram):     {synthetic / 'previews'}")
+    print(f"  real reference walkers and their sheet:                  {reference}, {real_sheet}")
+    print(f"  report:                                                  {report}")
     return 0

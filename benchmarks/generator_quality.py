@@ -1,0 +1,179 @@
+"""Quality of a trained generator against the issue's bars, measured with the shipped recognizer and attribute
+classifiers on the procedural dataset, in one run:
+
+- controllability: view / clothing / carry classifier accuracy on generated sequences, beside the same
+  classifiers on real held-out sequences of the same types and views;
+- identity retention: rank-1 of generated probes of training identities against a real gallery, as a fraction
+  of the real-vs-real rank-1 on the same gallery and probe conditions;
+- novel identities: leave-one-out rank-1 among novel identities' sequences, matches forced across view and
+  type; re-identification rate against the training identities at the recognizer's FAR = 1% threshold;
+- FGD beside the real-vs-real floor.
+
+    python benchmarks/generator_quality.py --model assets/models/generator --data work/data/procedural50 \\
+        [--ids 10] [--novel 15] [--work work/bench/generator_quality] [--out benchmarks/results/generator_quality.md]
+
+Generated trees are kept in --work, so a rerun (or an interrupted run) only generates what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._machine import header  # noqa: E402
+from conditioning.identity import IdentityRecipe  # noqa: E402
+from eval.attribute_classifiers import evaluate_classifiers  # noqa: E402
+from eval.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
+from eval.privacy import resolve_recognizer  # noqa: E402
+from eval.recognizer import embed  # noqa: E402
+from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
+from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from synth_datasets.model_info import model_hash  # noqa: E402
+from synth_datasets.spec import parse_views  # noqa: E402
+from synth_datasets.synth_build import prepare  # noqa: E402
+from synth_datasets.synth_generate import generate_jobs  # noqa: E402
+from synth_datasets.synth_plan import SeqJob  # noqa: E402
+from synth_datasets.synth_spec import SynthSpec  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+GEN_TYPES = ("nm-01", "bg-01", "cl-01")  # one sequence per condition: normal, carrying, coat
+GALLERY_TYPES = ("nm-01", "nm-02", "nm-03", "nm-04")  # CASIA-B gallery
+REAL_PROBE_TYPES = ("nm-05", "bg-01", "cl-01")  # the real probes matching the generated conditions
+BARS = {"view": 90.0, "clothing": 95.0, "carry": 95.0}
+
+
+def log(msg: str) -> None:
+    """Progress line on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
+    """One job per real (subject, type, view) of GEN_TYPES, with that real sequence's clothing and carry."""
+    jobs = []
+    for rec in train.filter(subjects=ids, seq_types=GEN_TYPES):
+        lab = rec.labels
+        jobs.append(SeqJob(lab.subject, lab.seq_type, float(lab.view), lab.clothing, lab.carry,
+                           IdentityRecipe("train", (lab.subject,))))
+    return sorted(jobs, key=lambda j: j.key)
+
+
+def classify(classifiers: Path, index: DatasetIndex) -> dict[str, float]:
+    """Accuracy (%) per attribute."""
+    res = evaluate_classifiers(classifiers, index, progress=False)
+    return {a: r["accuracy"] for a, r in res["attributes"].items()}
+
+
+def rows(emb, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings, subject ids) of the masked rows."""
+    return emb.embeddings[mask], emb.subjects[mask]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(REPO / "assets" / "models" / "generator"))
+    ap.add_argument("--data", default="work/data/procedural50", help="procedural tree with partition.json")
+    ap.add_argument("--recognizer", help="recognizer run (default: the shipped one)")
+    ap.add_argument("--classifiers", default=str(REPO / "assets" / "models" / "classifiers"))
+    ap.add_argument("--ids", type=int, default=10, help="training identities to regenerate")
+    ap.add_argument("--novel", type=int, default=15, help="novel identities")
+    ap.add_argument("--novel-views", default="0:180:36")
+    ap.add_argument("--frames", type=int, default=30, help="frames per generated sequence")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--work", default="work/bench/generator_quality")
+    ap.add_argument("--out", default="benchmarks/results/generator_quality.md")
+    args = ap.parse_args()
+
+    work = Path(args.work)
+    train, test = open_split(args.data, "train"), open_split(args.data, "test")
+    ids = sorted(train.subjects)[: args.ids]
+    spec = SynthSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
+                     frames=args.frames, seed=args.seed)
+    pipe, spec, record, novel_jobs = prepare(spec, args.model)
+    sha = model_hash(args.model)
+    timings = {}
+    for name, jobs in (("train_ids", training_identity_jobs(train, ids)), ("novel", novel_jobs)):
+        log(f"generating {len(jobs)} sequences ({name})")
+        done = generate_jobs(pipe, work / name, jobs, lambda j: j.labels(args.seed, sha), args.seed, spec.frames,
+                             spec.steps, spec.guidance, args.batch)
+        timings[name] = {**done, "sequences": len(jobs)}
+    gen, novel = DatasetIndex.open(work / "train_ids"), DatasetIndex.open(work / "novel")
+
+    log("attribute classifiers")
+    real_held_out = test.filter(seq_types=GEN_TYPES)
+    ctrl = {"generated (training ids)": classify(Path(args.classifiers), gen),
+            "generated (novel ids)": classify(Path(args.classifiers), novel),
+            "real held-out": classify(Path(args.classifiers), real_held_out)}
+
+    log("recognizer embeddings")
+    rec = resolve_recognizer(args.recognizer)
+    real_sel = train.filter(predicate=lambda lab: lab.seq_type in GEN_TYPES or (
+        lab.subject in ids and lab.seq_type in GALLERY_TYPES + REAL_PROBE_TYPES))
+    e_real, e_test = embed(rec, real_sel), embed(rec, real_held_out)
+    e_gen, e_novel = embed(rec, gen, cache=False), embed(rec, novel, cache=False)
+
+    gallery = rows(e_real, e_real.select(subjects=ids, seq_types=GALLERY_TYPES))
+    probes = rows(e_real, e_real.select(subjects=ids, seq_types=REAL_PROBE_TYPES))
+    retention = identity_retention(e_gen.embeddings, e_gen.subjects, *gallery, *probes)
+    groups = np.array([f"{lab.view:g}|{lab.seq_type}" for lab in e_novel.labels])
+    consistency = novel_consistency(e_novel.embeddings, e_novel.subjects, groups)
+    train_all = rows(e_real, e_real.select(seq_types=GEN_TYPES))
+    privacy = privacy_audit(e_novel.embeddings, e_novel.subjects, *train_all, e_test.embeddings, e_test.subjects)
+    real_same = rows(e_real, e_real.select(subjects=ids, seq_types=GEN_TYPES))
+    fgd_train = fgd(e_gen.embeddings, *train_all, seed=args.seed)
+    fgd_same = fgd(e_gen.embeddings, real_same[0], None, seed=args.seed)
+
+    result = {"model": args.model, "model_sha256": sha, "spec": spec.to_json(), "training_ids": ids,
+              "generation": timings, "controllability": ctrl, "identity_retention": retention,
+              "novel_consistency": consistency,
+              "privacy": {k: v for k, v in privacy.items() if k != "per_identity"},
+              "fgd_vs_all_training_ids": fgd_train, "fgd_vs_same_ids": fgd_same}
+    out = Path(args.out)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=2, default=str))
+    atomic_write_text(out, report(result))
+    print(out.read_text())
+    return 0
+
+
+def report(r: dict) -> str:
+    """The Markdown section."""
+    c = r["controllability"]
+    lines = [header("Generator quality (issue 5 bars)"),
+             f"- model: `{r['model']}` (sha256 {r['model_sha256'][:12]}); sampler {r['spec']['steps']} steps, "
+             f"guidance {r['spec']['guidance']}; training identities {', '.join(r['training_ids'])}; "
+             f"{r['spec']['identities']} novel identities; types {', '.join(GEN_TYPES)}",
+             "- generated: " + "; ".join(f"{k} {v['sequences']} sequences ({v['generated']} new in this run, "
+                                          f"{v['seconds']:.0f} s)" for k, v in r["generation"].items()), "",
+             "| attribute classifier accuracy (%) | " + " | ".join(c) + " | bar |",
+             "|---|" + "---|" * (len(c) + 1)]
+    for a, bar in BARS.items():
+        lines.append(f"| {a} | " + " | ".join(f"{c[k][a]:.1f}" for k in c) + f" | >= {bar:.0f} |")
+    ret, nov, priv = r["identity_retention"], r["novel_consistency"], r["privacy"]
+    f1, f2 = r["fgd_vs_all_training_ids"], r["fgd_vs_same_ids"]
+    lines += ["", "| metric | value | bar |", "|---|---|---|",
+              f"| rank-1 generated probes vs real gallery (training ids) | {ret['rank1_generated']:.1f} | |",
+              f"| rank-1 real probes vs the same gallery | {ret['rank1_real']:.1f} | |",
+              f"| identity retention (ratio) | {ret['ratio']:.2f} | >= 0.80 |",
+              f"| novel identities: cross-view/type rank-1 among themselves | {nov['rank1']:.1f} ({nov['probes']} probes)"
+              " | >= 70 |",
+              f"| novel identities re-identified at FAR 1% | {priv['rate']:.1f} % of {priv['identities']} "
+              f"(held-out real people: {priv.get('null_rate', float('nan')):.1f} %) | <= 2 % |",
+              f"| FGD vs real (all 30 training ids, split by identity) | {f1['fgd']:.2f} (floor {f1['floor']:.2f}, "
+              f"ratio {f1['ratio']:.2f}) | ratio <= 2 |",
+              f"| FGD vs real (same ids and conditions, split by sequence) | {f2['fgd']:.2f} (floor {f2['floor']:.2f}, "
+              f"ratio {f2['ratio']:.2f}) | ratio <= 2 |", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
