@@ -33,9 +33,10 @@ from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
 from diffusion.schedule import make_scheduler  # noqa: E402
 from diffusion.trainctx import build_models  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from gaitcraft.precision import fast_bf16, resolve_mixed_precision  # noqa: E402
 
 # UNet3DConditionModel candidates (block_out_channels, layers_per_block); the closest in size is used.
-BASELINES = [((32, 64, 96), 1), ((32, 64, 128), 1), ((64, 64, 128), 1), ((32, 64, 128), 2), ((64, 96, 128), 1)]
+BASELINES = [((32, 32, 64), 1), ((32, 64, 96), 1), ((32, 64, 128), 1), ((64, 64, 128), 1), ((32, 64, 128), 2), ((64, 96, 128), 1)]
 
 
 
@@ -60,11 +61,11 @@ def timed(fn, repeats: int, warmup: int = 1) -> float:
     return min(once(fn) for _ in range(repeats))
 
 
-def matmul_peak(repeats: int) -> float:
-    """Best bf16 matmul rate in GFLOP/s over a few large square sizes (AMX when present)."""
+def matmul_peak(repeats: int, dtype: torch.dtype = torch.bfloat16, sizes: tuple[int, ...] = (2048, 4096)) -> float:
+    """Best matmul rate in GFLOP/s over a few large square sizes (bf16 uses AMX when present)."""
     best = 0.0
-    for n in (2048, 4096):
-        a, b = torch.randn(n, n, dtype=torch.bfloat16), torch.randn(n, n, dtype=torch.bfloat16)
+    for n in sizes:
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
         best = max(best, 2 * n**3 / timed(lambda a=a, b=b: a @ b, repeats) / 1e9)
     return best
 
@@ -169,7 +170,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     load_before = os.getloadavg()[0]
-    peak = matmul_peak(args.repeats)
+    # Without fast bf16 (no AMX / AVX512-BF16) bf16 matmuls crawl: measure it on 2048 only, and the fp32 peak too.
+    peak = matmul_peak(args.repeats, sizes=(2048, 4096) if fast_bf16() else (2048,))
+    peak32 = matmul_peak(args.repeats, torch.float32)
 
     cfg = load_config(args.config)
     ids = [f"{i:03d}" for i in range(1, 101)]
@@ -185,15 +188,17 @@ def main() -> None:
     x = torch.randn(args.train_batch, frames, 4, 16, 11)  # [b, t, c, h, w] latent clips
     base = baseline_unet(params(unet))
     tokens = torch.randn(args.train_batch, 4, 128)  # the baseline's cross-attention condition tokens
-    res = compare_unets({"ours": (unet, ours_forward, torch.randn(args.train_batch, enc.config.cond_dim), "bf16"),
-                         "base16": (base, baseline_forward, tokens, "bf16"),
-                         "base32": (base, baseline_forward, tokens, "fp32")}, x, args.repeats)
-    ours, b16, b32 = res["ours"], res["base16"], res["base32"]
-    big = compare_unets({"ours": (unet, ours_forward, torch.randn(cfg.train.batch_size, enc.config.cond_dim), "bf16")},
+    # The config's precision as training resolves it here: bf16 autocast only where bf16 is fast (AMX, CUDA).
+    prec = "bf16" if resolve_mixed_precision(cfg.train.mixed_precision) == "bf16" else "fp32"
+    cases = {"ours": (unet, ours_forward, torch.randn(args.train_batch, enc.config.cond_dim), prec),
+             "base": (base, baseline_forward, tokens, prec)}
+    if prec == "bf16":
+        cases["base32"] = (base, baseline_forward, tokens, "fp32")
+    res = compare_unets(cases, x, args.repeats)
+    big = compare_unets({"ours": (unet, ours_forward, torch.randn(cfg.train.batch_size, enc.config.cond_dim), prec)},
                         torch.randn(cfg.train.batch_size, frames, 4, 16, 11), 2)["ours"]
     load_after = os.getloadavg()[0]
-    report = render(args, cfg, peak, ours, big, b16, b32, seq_s, seq1_s, seqf_s, pipe_rss, base,
-                    (load_before, load_after))
+    report = render(args, cfg, (peak, peak32), prec, res, big, seq_s, seq1_s, seqf_s, pipe_rss, base, (load_before, load_after))
     print(report)
     if args.append and Path(args.out).is_file():
         report = Path(args.out).read_text().rstrip() + "\n\n" + report
@@ -201,35 +206,45 @@ def main() -> None:
 
 
 
-def render(args, cfg, peak, ours, big, b16, b32, seq_s, seq1_s, seqf_s, pipe_rss, base, loads) -> str:
-    """The markdown report."""
+def render(args, cfg, peak, prec, res, big, seq_s, seq1_s, seqf_s, pipe_rss, base, loads) -> str:
+    """The markdown report: ours beside UNet3D at the same precision (and UNet3D fp32 when that is bf16)."""
     def rate(m, k):
         return m[f"{k}_flops"] / m[f"{k}_s"] / 1e9
+
+    peak, peak32 = peak
+    ours, bases = res["ours"], [(f"UNet3D ({prec})", res["base"])] + (
+        [("UNet3D (fp32)", res["base32"])] if "base32" in res else [])
+
+    def row(label: str, value, ratio: str = "") -> str:
+        cells = [value(ours)] + [value(b) for _, b in bases]
+        if ratio:
+            cells += [f"**{ours[ratio] / b[ratio]:.3f}**" if i == 0 else f"{ours[ratio] / b[ratio]:.3f}"
+                      for i, (_, b) in enumerate(bases)]
+        else:
+            cells += [""] * len(bases)
+        return f"| {label} | " + " | ".join(cells) + " |"
 
     s, n, t = cfg.schedule, args.train_batch, cfg.train.num_frames
     bc = base.config
     lines = [
         header("Diffusion: UNet speed, sampling throughput, FLOP rate, memory"),
         f"Config `{args.config}`; latent clips `[b, {t}, 4, 16, 11]` (64x44 silhouettes through the autoencoder); "
-        f"random weights. bf16 matmul peak measured in this run: **{peak:.0f} GFLOP/s** (2048/4096 square, best). "
+        f"random weights. Matmul peaks measured in this run: bf16 **{peak:.1f} GFLOP/s**, fp32 **{peak32:.0f} "
+        f"GFLOP/s** (square 2048/4096, best). Precision of our rows: {prec} (the config's `mixed_precision: "
+        f"{cfg.train.mixed_precision}` on this CPU). "
         f"Load average before / after: {loads[0]:.1f} / {loads[1]:.1f} (the 2 cores are shared, so times are "
         f"upper bounds; each time is the best of {args.repeats} interleaved rounds). "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}. Baseline: `UNet3DConditionModel(block_out_channels={tuple(bc.block_out_channels)}, "
         f"layers_per_block={bc.layers_per_block}, cross_attention_dim=128)` with 4 condition tokens.\n",
-        "| measure | ours (bf16 autocast) | UNet3D (bf16 autocast) | UNet3D (fp32) | ours / UNet3D bf16 | ours / UNet3D fp32 |",
-        "|---|---|---|---|---|---|",
-        f"| parameters | {ours['params'] / 1e6:.2f} M | {b16['params'] / 1e6:.2f} M | {b32['params'] / 1e6:.2f} M | | |",
-        f"| train step (fwd+bwd+AdamW), b={n} x {t} frames | {ours['train_s']:.3f} s | {b16['train_s']:.3f} s | "
-        f"{b32['train_s']:.3f} s | **{ours['train_s'] / b16['train_s']:.3f}** | {ours['train_s'] / b32['train_s']:.3f} |",
-        f"| sampling step (1 sequence + CFG twin, b=2) | {ours['sample_s'] * 1e3:.1f} ms | {b16['sample_s'] * 1e3:.1f} ms | "
-        f"{b32['sample_s'] * 1e3:.1f} ms | **{ours['sample_s'] / b16['sample_s']:.3f}** | "
-        f"{ours['sample_s'] / b32['sample_s']:.3f} |",
-        f"| achieved rate, train step | {rate(ours, 'train'):.0f} GFLOP/s | {rate(b16, 'train'):.0f} GFLOP/s | "
-        f"{rate(b32, 'train'):.0f} GFLOP/s | | |",
-        f"| achieved rate, sampling step | {rate(ours, 'sample'):.0f} GFLOP/s | {rate(b16, 'sample'):.0f} GFLOP/s | "
-        f"{rate(b32, 'sample'):.0f} GFLOP/s | | |",
-        f"| extra RSS of one train + sampling step | {ours['rss_mib']:.0f} MiB | {b16['rss_mib']:.0f} MiB | "
-        f"{b32['rss_mib']:.0f} MiB | | |",
+        f"| measure | ours ({prec}) | " + " | ".join(n for n, _ in bases) + " | "
+        + " | ".join(f"ours / {n}" for n, _ in bases) + " |",
+        "|---|---|" + "---|" * (2 * len(bases)),
+        row("parameters", lambda m: f"{m['params'] / 1e6:.2f} M"),
+        row(f"train step (fwd+bwd+AdamW), b={n} x {t} frames", lambda m: f"{m['train_s']:.3f} s", "train_s"),
+        row("sampling step (1 sequence + CFG twin, b=2)", lambda m: f"{m['sample_s'] * 1e3:.1f} ms", "sample_s"),
+        row("achieved rate, train step", lambda m: f"{rate(m, 'train'):.0f} GFLOP/s"),
+        row("achieved rate, sampling step", lambda m: f"{rate(m, 'sample'):.0f} GFLOP/s"),
+        row("extra RSS of one train + sampling step", lambda m: f"{m['rss_mib']:.0f} MiB"),
         "",
         "| our generator | value | target |",
         "|---|---|---|",
@@ -240,8 +255,14 @@ def render(args, cfg, peak, ours, big, b16, b32, seq_s, seq1_s, seqf_s, pipe_rss
         f"{seqf_s:.2f} seq/s | |",
         f"| UNet train step at the config batch ({cfg.train.batch_size} clips) | {big['train_s']:.2f} s "
         f"({cfg.train.batch_size / big['train_s']:.1f} clips/s) | |",
-        f"| achieved FLOP rate / bf16 matmul peak, sampling step | {rate(ours, 'sample') / peak:.1%} | |",
-        f"| achieved FLOP rate / bf16 matmul peak, train step | {rate(ours, 'train') / peak:.1%} | |",
+    ]
+    if prec == "bf16":  # a fraction of the bf16 peak means something only where the rows ran in bf16
+        lines += [
+            f"| achieved FLOP rate / bf16 matmul peak, sampling step | {rate(ours, 'sample') / peak:.1%} | |",
+            f"| achieved FLOP rate / bf16 matmul peak, train step | {rate(ours, 'train') / peak:.1%} | |"]
+    lines += [
+        f"| achieved FLOP rate / fp32 matmul peak, sampling step / train step | {rate(ours, 'sample') / peak32:.1%} / "
+        f"{rate(ours, 'train') / peak32:.1%} | |",
         f"| peak RSS of the process while sampling {args.sample_batch} sequences (measured first) | {pipe_rss:.0f} MiB | |",
         f"| process max RSS over the whole run (all models) | "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB | |",

@@ -1,4 +1,5 @@
-"""The recognizer and attribute classifiers shipped in assets/models load and work on freshly rendered walkers."""
+"""The models shipped in assets/models load and work: the recognizer, attribute classifiers and reconstructor on
+freshly rendered walkers, and the generator through `gaitcraft generate` (read back by the shipped classifiers)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,21 @@ def test_shipped_reconstructor_recovers_3d_joints(walkers):
     err = joint_errors(model, walkers.filter(views=[90.0]), progress=False)
     # an untrained network is off by 250+ mm; the shipped one reaches ~50 mm on held-out side views
     assert err["mpjpe_mm"] < 150 and err["pa_mpjpe_mm"] <= err["mpjpe_mm"], err
+
+
+def test_shipped_generator_walks_under_the_asked_conditions(tmp_path, capsys):
+    from gaitcraft.cli import main
+
+    out = tmp_path / "gen"
+    for view, clothing in ((36.0, "normal"), (90.0, "normal"), (36.0, "coat"), (90.0, "coat")):
+        assert main(["generate", "--out", str(out), "--identity", "001", "--view", str(view), "--clothing",
+                     clothing, "--seed", "0", "--batch", "1"]) == 0  # the shipped model, default sampler
+    capsys.readouterr()
+    index = DatasetIndex.open(out)
+    assert len(index) == 4
+    frames = np.stack([r.load() for r in index])  # [4, 30, 64, 64]
+    assert frames.shape == (4, 30, 64, 64) and set(np.unique(frames)) <= {0, 255}
+    area = (frames > 0).mean((2, 3))  # [4, 30] foreground share per frame
+    assert 0.02 < area.min() and area.max() < 0.5, "every frame holds one plausible walker-sized silhouette"
+    acc = {a: r["accuracy"] for a, r in evaluate_classifiers(CLASSIFIERS, index, progress=False)["attributes"].items()}
+    assert acc["clothing"] >= 75 and acc["view"] >= 50, acc
