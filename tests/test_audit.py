@@ -128,6 +128,13 @@ def test_failed_frames_are_flagged_and_counted():
     assert ext.frames.shape == (11, 64, 64)
 
 
+def test_pretreated_silhouettes_touching_top_and_bottom_are_not_edge_failures():
+    sil = np.zeros((3, 64, 64), np.uint8)
+    sil[:, :, 20:40] = 255  # a full-height body, as OpenGait's pretreatment leaves every frame
+    sil[2, 10:30, 60:] = 255  # ... and one frame whose silhouette runs off the right side
+    assert pretreat_masks(sil).flags["edge"] == [2]
+
+
 def test_visual_metrics_of_identical_and_different_clips():
     a = blob(10, 8, t=12)
     same = ssim_psnr(a, a)

@@ -58,7 +58,9 @@ def pretreat_masks(masks: np.ndarray, extractor: str = "given-masks") -> Extract
         if area < min_px:
             flags["empty"].append(i)
             continue
-        if fr[0].any() or fr[-1].any() or fr[:, 0].any() or fr[:, -1].any():
+        # Already-pretreated 64-high silhouettes span the full height by construction: only their sides count.
+        cut_top_bottom = len(m[0]) != 64 and (fr[0].any() or fr[-1].any())
+        if cut_top_bottom or fr[:, 0].any() or fr[:, -1].any():
             flags["edge"].append(i)
         p = pretreat_frame(fr.astype(np.uint8) * 255)
         if p is None:
