@@ -21,6 +21,7 @@ class FrameLatentCache:
         self.filled: dict[int, torch.Tensor] = {}  # sequence -> bool [n]
         self.bytes = 0
         self.encoded_frames = 0
+        self.full = False  # the budget refused a frame: unseen frames are no longer memoised
 
     @torch.no_grad()
     def encode(self, sil: torch.Tensor, index: torch.Tensor | None, frames: torch.Tensor | None) -> torch.Tensor:
@@ -35,6 +36,8 @@ class FrameLatentCache:
                 if not self._has(i, f):
                     first.setdefault((i, f), (k, j))
         missing = list(first.values())
+        if missing and self.full:
+            return self.autoencoder.encode_video(sil).float()
         if missing:
             picked = sil[[k for k, _ in missing], [j for _, j in missing]]  # [m, 64, 44]
             z = self.autoencoder.encode_video(picked[None]).float()[0]  # [m, c, h', w']
@@ -57,6 +60,7 @@ class FrameLatentCache:
             extra = size - (0 if store is None else len(store))
             cost = extra * z.numel() * 4
             if self.bytes + cost > self.max_bytes:
+                self.full = True
                 return
             self.bytes += cost
             grown = torch.zeros(size, *z.shape, dtype=torch.float32)
