@@ -29,6 +29,11 @@ def machine_line() -> str:
     return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {sys.version.split()[0]}{tv}"
 
 
+def log(msg: str) -> None:
+    """Progress line on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 def header(title: str) -> str:
     """A markdown header with the exact command, the machine and the date."""
     cmd = "python " + " ".join(sys.argv)

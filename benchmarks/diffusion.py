@@ -26,7 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._machine import PeakRSS, header  # noqa: E402
+from benchmarks._machine import PeakRSS, header, log  # noqa: E402
 from conditioning import ConditionVocab  # noqa: E402
 from diffusion.config import load_config  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
@@ -38,11 +38,6 @@ from gaitcraft.precision import fast_bf16, resolve_mixed_precision  # noqa: E402
 # UNet3DConditionModel candidates (block_out_channels, layers_per_block); the closest in size is used.
 BASELINES = [((32, 32, 64), 1), ((32, 64, 96), 1), ((32, 64, 128), 1), ((64, 64, 128), 1), ((32, 64, 128), 2), ((64, 96, 128), 1)]
 
-
-
-def log(msg: str) -> None:
-    """Progress line on stderr."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def once(fn) -> float:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -30,7 +29,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._machine import header  # noqa: E402
+from benchmarks._machine import header, log  # noqa: E402
 from conditioning.identity import IdentityRecipe  # noqa: E402
 from eval.attribute_classifiers import evaluate_classifiers  # noqa: E402
 from eval.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
@@ -38,7 +37,6 @@ from eval.privacy import resolve_recognizer  # noqa: E402
 from eval.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
-from synth_datasets.model_info import model_hash  # noqa: E402
 from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
 from synth_datasets.synth_generate import generate_jobs  # noqa: E402
@@ -50,11 +48,6 @@ GEN_TYPES = ("nm-01", "bg-01", "cl-01")  # one sequence per condition: normal, c
 GALLERY_TYPES = ("nm-01", "nm-02", "nm-03", "nm-04")  # CASIA-B gallery
 REAL_PROBE_TYPES = ("nm-05", "bg-01", "cl-01")  # the real probes matching the generated conditions
 BARS = {"view": 90.0, "clothing": 95.0, "carry": 95.0}
-
-
-def log(msg: str) -> None:
-    """Progress line on stderr."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
@@ -100,7 +93,7 @@ def main() -> int:
     spec = SynthSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
                      frames=args.frames, seed=args.seed)
     pipe, spec, record, novel_jobs = prepare(spec, args.model)
-    sha = model_hash(args.model)
+    sha = record["model_sha256"]
     timings = {}
     for name, jobs in (("train_ids", training_identity_jobs(train, ids)), ("novel", novel_jobs)):
         log(f"generating {len(jobs)} sequences ({name})")

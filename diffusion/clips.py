@@ -25,7 +25,6 @@ class LabelledClips(torch.utils.data.Dataset):
                 "view": float(lab.view), "index": item["index"], "frames": item["frames"]}
 
 
-
 def training_loader(index: DatasetIndex, batch_size: int, frames: int, seed: int = 0
                     ) -> tuple[torch.utils.data.DataLoader, ConditionVocab]:
     """A shuffling DataLoader of labelled clips and the vocabulary of their labels."""

@@ -53,14 +53,14 @@ def pretreat_masks(masks: np.ndarray, extractor: str = "given-masks") -> Extract
     flags: dict[str, list[int]] = {f: [] for f in FLAGS}
     out, kept = [], []
     min_px = MIN_PIXEL_SUM // 255 + 1  # fewer pixels than this: the pretreatment drops the frame
+    # Already-pretreated 64-high silhouettes span the full height by construction: only their sides count.
+    check_top_bottom = m.shape[1] != 64
     for i, fr in enumerate(m):
         area = int(fr.sum())
         if area < min_px:
             flags["empty"].append(i)
             continue
-        # Already-pretreated 64-high silhouettes span the full height by construction: only their sides count.
-        cut_top_bottom = len(m[0]) != 64 and (fr[0].any() or fr[-1].any())
-        if cut_top_bottom or fr[:, 0].any() or fr[:, -1].any():
+        if (check_top_bottom and (fr[0].any() or fr[-1].any())) or fr[:, 0].any() or fr[:, -1].any():
             flags["edge"].append(i)
         p = pretreat_frame(fr.astype(np.uint8) * 255)
         if p is None:

@@ -44,12 +44,13 @@ def render_reference(workers: int) -> Path:
 
 def run(args) -> int:
     """Run the steps and print the locations."""
+    from diffusion import SpatioTemporalUNet
     from eval.privacy import resolve_recognizer
     from eval.synth_checks import run_checks
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.io.atomic import atomic_write_text
     from gaitcraft.io.preview import caption, write_contact_sheet
-    from synth_datasets.model_info import load_generator, model_dir
+    from synth_datasets.model_info import model_dir
     from synth_datasets.spec import parse_types, parse_views
     from synth_datasets.synth_build import build_synthetic
     from synth_datasets.synth_finalize import finalize_synthetic
@@ -60,7 +61,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     model = model_dir(args.model)
     recognizer = resolve_recognizer(None)  # fail before any work when a shipped model is missing
-    frames = args.frames or load_generator(model).unet.config.num_frames
+    frames = args.frames or SpatioTemporalUNet.load_config(model, subfolder="unet")["num_frames"]
     spec = SynthSpec(identities=args.identities, types=tuple(parse_types(SYN_TYPES)),
                      views=tuple(parse_views(SYN_VIEWS)), frames=frames, seed=0)
 
