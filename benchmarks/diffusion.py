@@ -30,7 +30,7 @@ from benchmarks._machine import PeakRSS, header, log  # noqa: E402
 from conditioning import ConditionVocab  # noqa: E402
 from diffusion.config import load_config  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
-from diffusion.schedule import make_scheduler  # noqa: E402
+from diffusion.schedule import scheduler_from_config  # noqa: E402
 from diffusion.trainctx import build_models  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.precision import fast_bf16, resolve_mixed_precision  # noqa: E402
@@ -175,7 +175,7 @@ def main() -> None:
     ae, unet, enc = build_models(cfg, vocab)
     frames, s = cfg.train.num_frames, cfg.schedule
     pipe = GaitCraftPipeline(unet.eval(), ae.eval(), enc.eval(),
-                             make_scheduler(s.sampler, s.num_train_timesteps, s.beta_schedule, s.prediction_type))
+                             scheduler_from_config(s))
     seq_s, pipe_rss = throughput(pipe, ids[: args.sample_batch], s.sample_steps, s.guidance_scale, args.repeats)
     seq1_s, _ = throughput(pipe, ids[:1], s.sample_steps, s.guidance_scale, args.repeats)
     per_factor = {"identity": 2.0, "clothing": 2.0, "carry": 2.0, "view": 2.0}

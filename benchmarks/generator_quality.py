@@ -82,6 +82,7 @@ def main() -> int:
     ap.add_argument("--novel-views", default="0:180:36")
     ap.add_argument("--frames", type=int, default=30, help="frames per generated sequence")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--guidance", type=float, default=SynthSpec.guidance, help="joint classifier-free guidance scale")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default="work/bench/generator_quality")
     ap.add_argument("--out", default="benchmarks/results/generator_quality.md")
@@ -91,7 +92,7 @@ def main() -> int:
     train, test = open_split(args.data, "train"), open_split(args.data, "test")
     ids = sorted(train.subjects)[: args.ids]
     spec = SynthSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
-                     frames=args.frames, seed=args.seed)
+                     frames=args.frames, seed=args.seed, guidance=args.guidance)
     pipe, spec, record, novel_jobs = prepare(spec, args.model)
     sha = record["model_sha256"]
     timings = {}

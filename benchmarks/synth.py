@@ -39,7 +39,7 @@ def random_model(folder: Path) -> Path:
     from conditioning import ConditionVocab
     from diffusion.config import load_config
     from diffusion.pipeline import GaitCraftPipeline
-    from diffusion.schedule import make_scheduler
+    from diffusion.schedule import scheduler_from_config
     from diffusion.trainctx import build_models
 
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default.yaml")
@@ -48,7 +48,7 @@ def random_model(folder: Path) -> Path:
     ae, unet, enc = build_models(cfg, vocab)
     s = cfg.schedule
     pipe = GaitCraftPipeline(unet.eval(), ae.eval(), enc.eval(),
-                             make_scheduler(s.sampler, s.num_train_timesteps, s.beta_schedule, s.prediction_type))
+                             scheduler_from_config(s))
     pipe.save_pretrained(folder)
     return folder
 

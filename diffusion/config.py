@@ -31,6 +31,7 @@ class ScheduleConfig:
 
     num_train_timesteps: int = 1000  # diffusion steps of the training (DDPM) process
     beta_schedule: str = "squaredcos_cap_v2"  # diffusers beta schedule name
+    snr_shift: float = 1.0  # divide the schedule's SNR by snr_shift**2: more training where conditions matter
     prediction_type: str = "v_prediction"  # 'epsilon' or 'v_prediction'
     sampler: str = "dpm++"  # sampler saved with the pipeline: 'dpm++' or 'ddim'
     sample_steps: int = 15  # sampling steps for the training contact sheets

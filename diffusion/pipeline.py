@@ -17,6 +17,7 @@ from diffusion.guidance import Guidance, combine, expand_conditions, guidance_va
 from diffusion.layers import channels_last_
 from diffusion.loading import load_model, load_scheduler
 from diffusion.unet import SpatioTemporalUNet
+from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.precision import fast_bf16
 
@@ -68,7 +69,7 @@ class GaitCraftPipeline(DiffusionPipeline):
 
     @torch.no_grad()
     def __call__(self, identity: Any = None, clothing: Any = "normal", carry: Any = "none", view: Any = 90.0,
-                 num_frames: int | None = None, num_inference_steps: int = 15, guidance_scale: Guidance = 2.0,
+                 num_frames: int | None = None, num_inference_steps: int = 15, guidance_scale: Guidance = DEFAULT_GUIDANCE,
                  generator: torch.Generator | list[torch.Generator] | None = None,
                  batch_size: int | None = None) -> np.ndarray:
         """Sample silhouette clips.

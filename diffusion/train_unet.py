@@ -17,7 +17,7 @@ from diffusion.latent_cache import FrameLatentCache
 from diffusion.pipeline import GaitCraftPipeline
 from diffusion.runlog import export_pipeline
 from diffusion.samples import write_sample_sheet
-from diffusion.schedule import diffusion_loss, loss_weights, make_scheduler, training_target
+from diffusion.schedule import diffusion_loss, loss_weights, scheduler_from_config, training_target
 from diffusion.trainctx import Progress, TrainContext, restore_rng, write_checkpoint
 
 
@@ -40,9 +40,7 @@ def _resume(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, opt, lr_sched)
 
 def _pipeline(ctx: TrainContext, denoiser: Denoiser) -> GaitCraftPipeline:
     """A pipeline over the live modules with the configured sampler."""
-    s = ctx.cfg.schedule
-    sched = make_scheduler(s.sampler, s.num_train_timesteps, s.beta_schedule, s.prediction_type)
-    return GaitCraftPipeline(denoiser.unet, ctx.autoencoder, denoiser.encoder, sched)
+    return GaitCraftPipeline(denoiser.unet, ctx.autoencoder, denoiser.encoder, scheduler_from_config(ctx.cfg.schedule))
 
 
 def _with_ema(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, action):
@@ -67,7 +65,7 @@ def diffusion_phase(ctx: TrainContext) -> Path:
     opt = torch.optim.AdamW(denoiser.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lr_sched = get_scheduler("constant_with_warmup", opt, num_warmup_steps=tc.lr_warmup_steps)
     ema = EMAModel(denoiser.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
-    noise_sched = make_scheduler("ddpm", s.num_train_timesteps, s.beta_schedule, s.prediction_type)
+    noise_sched = scheduler_from_config(s, "ddpm")
     step = _resume(ctx, denoiser, ema, opt, lr_sched) if ctx.resume is not None else 0
     latents = FrameLatentCache(ae, tc.latent_cache_mb * 2**20)
     model, opt = acc.prepare(denoiser, opt)

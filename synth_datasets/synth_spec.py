@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import ConfigError
 from synth_datasets.spec import parse_types, parse_views
 
@@ -36,7 +37,7 @@ class SynthSpec:
     frames: int = 30
     seed: int = 0
     steps: int = 15
-    guidance: float = 2.0
+    guidance: float = DEFAULT_GUIDANCE
     bag: str = "auto"
     method: str = "dirichlet"
     margin: float = 0.5

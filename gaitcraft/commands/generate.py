@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from gaitcraft.defaults import DEFAULT_GUIDANCE
+
 
 def add_parser(sub, name: str, summary: str):
     """Register `generate`."""
@@ -24,7 +26,8 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--carry", default="none", help="carried object the model knows (default none)")
     p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")
     p.add_argument("--steps", type=int, default=15, help="sampler steps (default 15)")
-    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")
+    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
+                   help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE:g})")
     p.add_argument("--seed", type=int, default=0, help="seed; each sequence's noise comes from (seed, id, type, view)")
     p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4)")
     return p

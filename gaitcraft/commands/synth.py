@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gaitcraft.defaults import DEFAULT_GUIDANCE
+
 #: flag name -> spec key
 SPEC_FLAGS = {"identities": "identities", "types": "types", "views": "views", "frames": "frames", "seed": "seed",
               "steps": "steps", "guidance": "guidance", "bag": "bag", "method": "method", "margin": "margin",
@@ -33,7 +35,7 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--frames", type=int, help="frames per sequence (default 30)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
     p.add_argument("--steps", type=int, help="sampler steps (default 15)")
-    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 2)")
+    p.add_argument("--guidance", type=float, help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE:g})")
     p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
     p.add_argument("--method", help="novel-identity sampling: dirichlet (default) or gaussian")
     p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
