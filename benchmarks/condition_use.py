@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._machine import header, log  # noqa: E402
 from diffusion.data import to_model_frames  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
-from diffusion.schedule import make_scheduler, training_target  # noqa: E402
+from diffusion.schedule import swap_scheduler, training_target  # noqa: E402
 from gaitcraft.dataset import ClipDataset, open_split  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 
@@ -58,10 +58,7 @@ def condition_losses(model: str, sil: torch.Tensor, labels: list, timesteps: lis
     """{t: {variant: mean v/eps loss}} of `model` on clips `sil` `[b, t, 64, 44]` in {0, 1}."""
     pipe = GaitCraftPipeline.from_pretrained(model)
     unet, ae, enc = pipe.unet.float().eval(), pipe.autoencoder.float().eval(), pipe.condition_encoder.float().eval()
-    c = pipe.scheduler.config
-    betas = c.get("trained_betas")
-    noise_sched = make_scheduler("ddpm", c.num_train_timesteps, c.beta_schedule, c.prediction_type,
-                                 trained_betas=None if betas is None else list(betas))
+    noise_sched = swap_scheduler(pipe.scheduler, "ddpm")  # the model's own noise schedule
     z0 = ae.encode_video(sil)  # [b, t, c, 16, 11]
     variants = wrong_labels(labels, enc.vocab)
     out = {}

@@ -190,6 +190,6 @@ def test_tiny_denoiser_learns_to_read_the_view():
     with torch.no_grad():
         views = [0.0, 90.0] * 8
         t = torch.full((16,), 990)
-        right = (lambda p, y: (p - y).square().mean())(*loss_at(views, views, t))
-        wrong = (lambda p, y: (p - y).square().mean())(*loss_at(views, views[::-1], t))
+        right = diffusion_loss(*loss_at(views, views, t), loss_weights(sched, t, None))
+        wrong = diffusion_loss(*loss_at(views, views[::-1], t), loss_weights(sched, t, None))
     assert right < 0.5 * wrong, f"loss under the true view {right:.3f}, under the other view {wrong:.3f}"
