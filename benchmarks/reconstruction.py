@@ -99,6 +99,8 @@ def fused(root: Path, model_path: str, config: str, work: Path, steps: int | Non
     probes = {"NM": ("nm-03", "nm-04"), "BG": ("bg-01",), "CL": ("cl-01",)}
     types = sorted(set(test_idx.values("seq_type")))
     probes = {k: v for k, v in probes.items() if set(v) <= set(types)}
+    # only the gallery and probe types are scored, so only they are embedded (and their 3D keypoints cached)
+    test_idx = test_idx.filter(seq_types=sorted({*gallery, *(t for v in probes.values() for t in v)}))
     es_sil = embed(work / "silhouette", test_idx, cache=False)
     fmodel, _ = load_fused(work / "fused")
     es_fused = embed_fused(fmodel, test_idx.records, KeypointStore(model_path, test_idx.records))

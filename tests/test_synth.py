@@ -123,3 +123,16 @@ def test_sigkill_mid_run_then_resume_is_byte_identical(model, tmp_path):
     assert not (out / "manifest.jsonl").exists()
     assert synth(model, out, *args) == 0
     assert files(out) == files(tmp_path / "ref")  # also: no half-written temp file is left
+
+
+def test_accelerate_launch_two_processes_writes_the_single_process_dataset(model, tmp_path):
+    """Two real CPU processes under `accelerate launch` (gloo), each writing its shard, then the main process
+    finalizing: the same files as one process."""
+    assert synth(model, tmp_path / "single", *SMALL, "--batch", "1") == 0
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gaitcraft.cli", "synth", "--model", str(model),
+           "--out", str(tmp_path / "launched"), *SMALL, "--batch", "1"]
+    proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert files(tmp_path / "launched") == files(tmp_path / "single")
