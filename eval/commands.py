@@ -25,18 +25,26 @@ def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:
 def _report_training(summary: dict[str, Any], out: str | Path) -> None:
     print(f"trained {summary['steps']} steps in {summary['train_seconds'] / 60:.1f} min on "
           f"{summary['sequences']} sequences -> {out}")
-    if summary["short_identities"]:
+    if summary.get("short_identities"):
         ids = summary["short_identities"]
         print(f"note: {len(ids)} identities had fewer than K sequences and were sampled with replacement: "
               f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
 
 
 def recognizer_train(data: str, out: str, config: str = "gaitbase_cpu_small", partition: str | None = None,
-                     max_steps: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition JSON] [--max-steps N]`."""
-    from eval.train_recognizer import train
+                     max_steps: int | None = None, progress: bool = True,
+                     reconstructor: str | None = None) -> dict[str, Any]:
+    """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition JSON] [--max-steps N]
+    [--reconstructor RUN]`; with a reconstructor it trains the fused (silhouette + 3D heatmap) recognizer."""
+    index = open_split(data, "train", partition)
+    if reconstructor:
+        from eval.train_fused import train_fused
 
-    summary = train(config, open_split(data, "train", partition), out, max_steps=max_steps, progress=progress)
+        summary = train_fused(config, index, out, reconstructor, max_steps=max_steps, progress=progress)
+    else:
+        from eval.train_recognizer import train
+
+        summary = train(config, index, out, max_steps=max_steps, progress=progress)
     _report_training(summary, out)
     return summary
 

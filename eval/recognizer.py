@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,36 @@ def _embed(checkpoint, model, meta, index, cache, progress, bf16=False) -> Embed
                          cfg.eval.batch_frames, bf16, cache, progress)
 
 
+def run_kind(path: str | Path) -> str | None:
+    """The `kind` a run folder's meta.json names ('gaitbase', 'fused', ...); None for anything else."""
+    meta = Path(path) / "meta.json"
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text()).get("kind")
+    except (OSError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"cannot read run: {e}", path) from None
+
+
+def embed_checkpoint(checkpoint: str | Path, index, cache: str | Path | bool = True,
+                     progress: bool = True) -> tuple[EmbeddingSet, dict[str, Any]]:
+    """(embeddings, meta) of `index` with a GaitBase run, an OpenGait `.pt` file or a fused (silhouette + 3D)
+    run; a fused run reads the 3D keypoints of the reconstructor it was trained with (cached per sequence set)."""
+    if run_kind(checkpoint) == "fused":
+        from eval.train_fused import KeypointStore, embed_fused, load_fused
+
+        model, meta = load_fused(checkpoint)
+        store = KeypointStore(meta["reconstructor"], index.records, progress)
+        if store.model_id != meta["reconstructor_id"]:
+            raise CheckpointError(f"the reconstructor at {meta['reconstructor']} is not the one this fused run was "
+                                  f"trained with (weights {store.model_id}, expected {meta['reconstructor_id']})",
+                                  checkpoint)
+        cfg = RecognizerConfig.from_dict(meta["config"])
+        return embed_fused(model, index.records, store, cfg.eval.frames_limit, progress), meta
+    model, meta = load_recognizer(checkpoint)
+    return _embed(checkpoint, model, meta, index, cache, progress), meta
+
+
 def evaluate(checkpoint: str | Path, index, protocol: str = "casia-b", *, gallery: dict | None = None,
              probe: dict | None = None, probe_sets: dict | None = None, gallery_types: tuple[str, ...] | None = None,
              metric: str | None = None,
@@ -71,8 +102,7 @@ def evaluate(checkpoint: str | Path, index, protocol: str = "casia-b", *, galler
     protocol 'generic': `gallery` and `probe` are filters for `EmbeddingSet.select`
     (e.g. {'seq_types': ['nm-01']}); without them each sequence is a probe against all the others.
     """
-    model, meta = load_recognizer(checkpoint)
-    es = _embed(checkpoint, model, meta, index, cache, progress)
+    es, meta = embed_checkpoint(checkpoint, index, cache, progress)
     metric = metric or (meta["config"] or {}).get("eval", {}).get("metric", "euc")
     if protocol == "casia-b":
         result = casia_b(es, tuple(gallery_types or CASIA_B_GALLERY), probe_sets, metric)

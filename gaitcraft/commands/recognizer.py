@@ -20,6 +20,9 @@ def add_parser(sub, name: str, summary: str):
                         "gaitbase_casiab = OpenGait's recipe)")
     t.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
     t.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule is unchanged)")
+    t.add_argument("--reconstructor", metavar="RUN",
+                   help="train the fused recognizer (silhouette + 3D-heatmap branches, Mesh-Gait style) on this "
+                        "reconstructor's 3D keypoints, e.g. assets/models/reconstructor; eval detects fused runs")
     e = acts.add_parser("eval", help="evaluate a recognizer", description="Print the protocol table; --json writes it.")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
@@ -35,7 +38,8 @@ def run(args) -> int:
     from eval.commands import recognizer_eval, recognizer_train
 
     if args.action == "train":
-        recognizer_train(args.data, args.out, args.config, args.partition, args.max_steps)
+        recognizer_train(args.data, args.out, args.config, args.partition, args.max_steps,
+                         reconstructor=args.reconstructor)
     else:
         recognizer_eval(args.data, args.checkpoint, args.protocol, args.json_out, args.partition, args.split)
     return 0
