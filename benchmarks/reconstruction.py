@@ -81,9 +81,9 @@ def speed(model, test: DatasetIndex, n: int) -> list[str]:
 def fused(root: Path, model_path: str, config: str, work: Path, steps: int | None) -> list[str]:
     """Fused vs silhouette-only recognizers, same config/data/steps."""
     from eval.protocols import casia_b
-    from eval.recognizer import embed
+    from eval.recognizer import embed_checkpoint
     from eval.recognizer_config import load_config
-    from eval.train_fused import KeypointStore, embed_fused, load_fused, train_fused
+    from eval.train_fused import train_fused
     from eval.train_recognizer import train as train_gaitbase
 
     cfg = load_config(config)
@@ -101,9 +101,8 @@ def fused(root: Path, model_path: str, config: str, work: Path, steps: int | Non
     probes = {k: v for k, v in probes.items() if set(v) <= set(types)}
     # only the gallery and probe types are scored, so only they are embedded (and their 3D keypoints cached)
     test_idx = test_idx.filter(seq_types=sorted({*gallery, *(t for v in probes.values() for t in v)}))
-    es_sil = embed(work / "silhouette", test_idx, cache=False)
-    fmodel, _ = load_fused(work / "fused")
-    es_fused = embed_fused(fmodel, test_idx.records, KeypointStore(model_path, test_idx.records))
+    es_sil, _ = embed_checkpoint(work / "silhouette", test_idx, cache=False)
+    es_fused, _ = embed_checkpoint(work / "fused", test_idx, cache=False)
     res = {name: casia_b(es, gallery_types=gallery, probe_sets=probes) for name, es in
            (("silhouette-only (GaitBase)", es_sil), ("fused (silhouette + 3D heatmaps)", es_fused))}
     lines = [f"### Fused recognition (cross-view rank-1 %, identical views excluded; gallery {', '.join(gallery)})",

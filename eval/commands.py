@@ -25,7 +25,7 @@ def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:
 def _report_training(summary: dict[str, Any], out: str | Path) -> None:
     print(f"trained {summary['steps']} steps in {summary['train_seconds'] / 60:.1f} min on "
           f"{summary['sequences']} sequences -> {out}")
-    if summary.get("short_identities"):
+    if summary["short_identities"]:
         ids = summary["short_identities"]
         print(f"note: {len(ids)} identities had fewer than K sequences and were sampled with replacement: "
               f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")

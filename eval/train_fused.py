@@ -115,7 +115,7 @@ def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_
     out = run_loop(out_dir, model, optimizer, scheduler, dataset, sampler, step_fn, spec, resume, progress,
                    f"{cfg.name}+3d")
     summary = {"steps": out["steps"], "train_seconds": out["train_seconds"], "identities": len(subjects),
-               "sequences": len(records), "last": out["last"]}
+               "sequences": len(records), "short_identities": sampler.short_identities, "last": out["last"]}
     meta = {"kind": "fused", "config": cfg.to_dict(), "classes": subjects, "step": out["steps"],
             "reconstructor": str(reconstructor), "reconstructor_id": store.model_id, "summary": summary}
     save_final(out_dir, out["model"], meta)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conditioning.vocab import FACTORS
 from diffusion.autoencoder import SilhouetteAutoencoder
 from diffusion.config import config_from_dict, load_config
 from diffusion.data import to_model_frames, to_uint8_64
@@ -172,7 +173,7 @@ def test_tiny_denoiser_learns_to_read_the_view():
 
     def loss_at(views, cond_views, tt):
         z0, noise = clips(views), torch.randn(len(views), 4, 4, 16, 11)
-        null = {f: torch.zeros(len(views), dtype=torch.bool) for f in ("identity", "clothing", "carry", "view")}
+        null = {f: torch.zeros(len(views), dtype=torch.bool) for f in FACTORS}
         pred = model(sched.add_noise(z0, noise, tt), tt, ["a"] * len(views), ["normal"] * len(views),
                      ["none"] * len(views), torch.tensor(cond_views), null)
         return pred, training_target(sched, z0, noise, tt)
