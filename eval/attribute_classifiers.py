@@ -19,9 +19,9 @@ from eval.gait_modules import ResNet9, SeparateFCs, SetBlockWrapper
 from eval.gaitbase import GaitBaseConfig, encode
 from eval.opengait_checkpoint import check_state_dict
 from eval.recognizer_config import ClassifierConfig, load_config, validate
-from eval.train_loop import LoopSpec, run_loop
+from eval.train_loop import LoopSpec, pk_sampler, run_loop
 from eval.train_recognizer import run_fingerprint
-from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler
+from gaitcraft.dataset import ClipDataset, DatasetIndex
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.run_checkpoints import read_final, save_final
 
@@ -68,7 +68,7 @@ def train_classifiers(config: ClassifierConfig | str | Path, index: DatasetIndex
     classes = {a: sorted({attribute_value(r.labels, a) for r in records}) for a in cfg.attributes}
     targets = {a: torch.tensor([classes[a].index(attribute_value(r.labels, a)) for r in records]) for a in classes}
     t, m = cfg.train, cfg.model
-    sampler = PKSampler([r.labels.subject for r in records], t.p, t.k, seed=t.seed)
+    sampler = pk_sampler(records, t)
     dataset = ClipDataset(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
     torch.manual_seed(t.seed)
     arch = GaitBaseConfig(m.channels, m.layers, m.strides, m.parts, m.embed_dim, class_num=1)

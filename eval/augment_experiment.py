@@ -36,8 +36,9 @@ def combine(real: DatasetIndex, synthetic: DatasetIndex, real_source: str = "rea
 
 
 def experiment_config(config: str | Path | RecognizerConfig, steps: int | None = None,
-                      per_source_mining: bool = False) -> RecognizerConfig:
-    """The shared recipe: `config` with `steps` total steps (LR milestones scaled to match) and the mining mode."""
+                      per_source_mining: bool = False, balance_sources: bool = False) -> RecognizerConfig:
+    """The shared recipe: `config` with `steps` total steps (LR milestones scaled to match), the mining mode and
+    whether each batch draws its identities equally from the real and the synthetic source."""
     cfg = config if isinstance(config, RecognizerConfig) else load_config(config)
     t, o = cfg.train, cfg.optim
     if steps is not None:
@@ -45,6 +46,7 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
         miles = tuple(sorted({max(1, int(round(m * scale))) for m in o.milestones}))
         t = dataclasses.replace(t, total_steps=steps, save_every=min(t.save_every, steps))
         o = dataclasses.replace(o, milestones=miles)
+    t = dataclasses.replace(t, source_balance=balance_sources or t.source_balance)
     cfg = dataclasses.replace(cfg, train=t, optim=o,
                               loss=dataclasses.replace(cfg.loss, per_source_mining=per_source_mining))
     validate(cfg)
@@ -65,7 +67,7 @@ def read_log(run: Path) -> list[dict[str, Any]]:
 
 def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
-                   progress: bool = True) -> dict[str, Any]:
+                   progress: bool = True, balance_sources: bool = False) -> dict[str, Any]:
     """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report."""
     out = Path(out)
     real_train, real_test = open_split(real, "train", partition), open_split(real, "test", partition)
@@ -73,10 +75,11 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
     probes = probe_sets_for(real_test)
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
-    cfg = experiment_config(config, steps, per_source_mining)
+    cfg = experiment_config(config, steps, per_source_mining, balance_sources)
     data = {"real": real_train, "real+synthetic": combine(real_train, syn)}
     result: dict[str, Any] = {"config": cfg.to_dict(), "steps": cfg.train.total_steps,
-                              "per_source_mining": per_source_mining, "real": str(real), "synthetic": str(synthetic),
+                              "per_source_mining": per_source_mining,
+                              "balance_sources": cfg.train.source_balance, "real": str(real), "synthetic": str(synthetic),
                               "runs": {}}
     for name in RUNS:
         run_dir = out / "runs" / name.replace("+", "_plus_")
@@ -98,7 +101,8 @@ def format_report(result: dict[str, Any]) -> str:
     lines = ["# Augmentation experiment", "",
              f"- real: `{result['real']}`; synthetic: `{result['synthetic']}`",
              f"- recipe: `{result['config']['name']}`, {result['steps']} steps each; per-source triplet mining: "
-             f"{'yes' if result['per_source_mining'] else 'no'}",
+             f"{'yes' if result['per_source_mining'] else 'no'}; batches balanced across sources: "
+             f"{'yes' if result.get('balance_sources') else 'no'}",
              "- evaluation: real test identities, CASIA-B protocol (gallery nm-01..04, identical views excluded)", "",
              "| training data | identities | sequences | " + " | ".join(f"rank-1 {s} (%)" for s in sets) + " |",
              "|---|---|---|" + "---|" * len(sets)]

@@ -66,6 +66,7 @@ class TrainSection:
     keep_checkpoints: int = 2
     num_workers: int = 0
     seed: int = 0
+    source_balance: bool = False  # each batch takes an equal share of its P identities from every data source
 
 
 @dataclass(frozen=True)

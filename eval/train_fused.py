@@ -20,9 +20,9 @@ from eval.embedding_set import EmbeddingSet
 from eval.fused_recognizer import FusedRecognizer
 from eval.losses import cross_entropy_loss, triplet_loss
 from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_loop import LoopSpec, run_loop
+from eval.train_loop import LoopSpec, pk_sampler, run_loop
 from eval.train_recognizer import data_fingerprint, model_config
-from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler, sample_frame_indices
+from gaitcraft.dataset import ClipDataset, DatasetIndex, sample_frame_indices
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save
 from gaitcraft.io.run_checkpoints import read_final, save_final
@@ -90,7 +90,7 @@ def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_
     subjects = sorted({r.labels.subject for r in records})
     labels = torch.tensor([subjects.index(r.labels.subject) for r in records])
     store = KeypointStore(reconstructor, records, progress)
-    sampler = PKSampler([r.labels.subject for r in records], t.p, t.k, seed=t.seed)
+    sampler = pk_sampler(records, t)
     dataset = TokenClips(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
     torch.manual_seed(t.seed)
     model = FusedRecognizer(model_config(cfg, len(subjects)), len(ANNY_JOINTS))

@@ -21,11 +21,19 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from gaitcraft.dataset import PKSampler, SequenceRecord
 from gaitcraft.errors import CheckpointError
 from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from gaitcraft.precision import make_accelerator
 
 StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
+
+
+def pk_sampler(records: list[SequenceRecord], train) -> PKSampler:
+    """The P x K batch sampler of a config's `train` section over `records` (balanced across data sources when
+    `train.source_balance` is set)."""
+    groups = [r.labels.source for r in records] if train.source_balance else None
+    return PKSampler([r.labels.subject for r in records], train.p, train.k, seed=train.seed, groups=groups)
 
 
 @dataclass

@@ -16,8 +16,8 @@ import torch
 from eval.gaitbase import GaitBase, GaitBaseConfig
 from eval.losses import cross_entropy_loss, triplet_loss
 from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_loop import LoopSpec, run_loop
-from gaitcraft.dataset import ClipDataset, DatasetIndex, PKSampler
+from eval.train_loop import LoopSpec, pk_sampler, run_loop
+from gaitcraft.dataset import ClipDataset, DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.run_checkpoints import save_final
 
@@ -62,7 +62,7 @@ def train(config: RecognizerConfig | str | Path, index: DatasetIndex, out_dir: s
     sources = sorted({r.labels.source for r in records})
     labels = torch.tensor([class_of[r.labels.subject] for r in records])
     source_ids = torch.tensor([sources.index(r.labels.source) for r in records])
-    sampler = PKSampler([r.labels.subject for r in records], t.p, t.k, seed=t.seed)
+    sampler = pk_sampler(records, t)
     dataset = ClipDataset(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
 
     torch.manual_seed(t.seed)

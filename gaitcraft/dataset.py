@@ -257,9 +257,13 @@ class PKSampler:
     """Batch sampler: each batch holds `p` identities × `k` sequences each (OpenGait's TripletSampler).
 
     Identities with fewer than `k` sequences are sampled with replacement and listed in `short_identities`.
+    With `groups` (a group name per label, e.g. each sequence's data source), each batch draws an equal share of
+    its `p` identities from every group (the first groups in sorted order take the remainder), so a small real
+    set is not swamped by a large synthetic one.
     """
 
-    def __init__(self, labels: list[str], p: int = 8, k: int = 16, seed: int = 0, batches: int | None = None):
+    def __init__(self, labels: list[str], p: int = 8, k: int = 16, seed: int = 0, batches: int | None = None,
+                 groups: list[str] | None = None):
         self.by_id: dict[str, list[int]] = defaultdict(list)
         for i, lab in enumerate(labels):
             self.by_id[lab].append(i)
@@ -267,6 +271,7 @@ class PKSampler:
             raise DataError(f"P×K sampling needs at least p={p} identities, the data has {len(self.by_id)}")
         self.ids = sorted(self.by_id)
         self.p, self.k = p, k
+        self.pools = self._group_pools(labels, groups)
         self.short_identities = sorted(i for i in self.ids if len(self.by_id[i]) < k)
         if self.short_identities:
             warnings.warn(f"{len(self.short_identities)} identities have fewer than k={k} sequences; "
@@ -274,15 +279,39 @@ class PKSampler:
         self.rng = np.random.default_rng(seed)
         self.batches = batches or max(1, len(labels) // (p * k))
 
+    def _group_pools(self, labels: list[str], groups: list[str] | None) -> list[tuple[list[str], int]]:
+        """[(identities of a group, identities drawn from it per batch)]; one pool of all identities without groups."""
+        if groups is None:
+            return [(self.ids, self.p)]
+        if len(groups) != len(labels):
+            raise DataError(f"PKSampler got {len(groups)} groups for {len(labels)} labels")
+        group_of: dict[str, set[str]] = defaultdict(set)
+        for lab, g in zip(labels, groups):
+            group_of[lab].add(g)
+        mixed = sorted(lab for lab, gs in group_of.items() if len(gs) > 1)
+        if mixed:
+            raise DataError(f"identities in more than one group: {mixed[:5]}")
+        names = sorted({g for gs in group_of.values() for g in gs})
+        share, extra = divmod(self.p, len(names))
+        pools = []
+        for n, name in enumerate(names):
+            ids = sorted(lab for lab, gs in group_of.items() if name in gs)
+            take = share + (n < extra)
+            if len(ids) < take:
+                raise DataError(f"balanced P×K sampling draws {take} identities per batch from group {name!r}, "
+                                f"which has {len(ids)}")
+            pools.append((ids, take))
+        return pools
+
     def __len__(self) -> int:
         return self.batches
 
     def __iter__(self) -> Iterator[list[int]]:
         for _ in range(self.batches):
-            chosen = self.rng.choice(len(self.ids), size=self.p, replace=False)
+            chosen = [ids[c] for ids, take in self.pools for c in self.rng.choice(len(ids), size=take, replace=False)]
             batch: list[int] = []
-            for c in chosen:
-                pool = self.by_id[self.ids[c]]
+            for ident in chosen:
+                pool = self.by_id[ident]
                 batch.extend(int(x) for x in self.rng.choice(pool, size=self.k, replace=len(pool) < self.k))
             yield batch
 

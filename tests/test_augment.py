@@ -48,7 +48,7 @@ def experiment(tmp_path_factory):
                ["syn0001", "syn0002"], [])
     (base / "tiny.yaml").write_text(TINY)
     args = ["augment-experiment", "--real", str(real), "--synthetic", str(syn), "--out", str(base / "report"),
-            "--config", str(base / "tiny.yaml"), "--steps", "2", "--per-source-mining"]
+            "--config", str(base / "tiny.yaml"), "--steps", "2", "--per-source-mining", "--balance-sources"]
     assert main(args) == 0
     return base
 
@@ -56,7 +56,8 @@ def experiment(tmp_path_factory):
 def test_report_and_runs(experiment):
     rep = experiment / "report"
     result = json.loads((rep / "report.json").read_text())
-    assert result["steps"] == 2 and result["per_source_mining"] is True
+    assert result["steps"] == 2 and result["per_source_mining"] is True and result["balance_sources"] is True
+    assert result["config"]["train"]["source_balance"] is True
     runs = result["runs"]
     assert runs["real"]["train"]["identities"] == 4 and runs["real+synthetic"]["train"]["identities"] == 6
     assert runs["real+synthetic"]["train"]["sources"] == ["real", "synthetic"]
@@ -72,6 +73,8 @@ def test_combine_and_config_helpers(experiment):
         combine(real, real)
     cfg = experiment_config("gaitbase_cpu_small", steps=160)
     assert cfg.train.total_steps == 160 and cfg.optim.milestones == (100, 140)
+    assert not cfg.train.source_balance
+    assert experiment_config("gaitbase_cpu_small", balance_sources=True).train.source_balance
 
 
 def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):

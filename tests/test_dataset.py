@@ -69,3 +69,24 @@ def test_clip_dataset_and_pk(tree):
     assert all(len(b) == 32 for b in short)
     with pytest.raises(DataError, match="at least p=8"):
         PKSampler(labels, p=8, k=2)
+
+
+def test_pk_sampler_balances_groups():
+    # 2 "real" identities beside 20 "synthetic" ones: uniform drawing would rarely pick a real one
+    labels = [f"r{i}" for i in range(2) for _ in range(4)] + [f"s{i:02d}" for i in range(20) for _ in range(4)]
+    groups = ["real" if lab[0] == "r" else "synthetic" for lab in labels]
+    balanced = PKSampler(labels, p=3, k=2, seed=0, batches=50, groups=groups)
+    for b in balanced:
+        ids = {labels[i] for i in b}
+        assert len(b) == 6 and len(ids) == 3
+        assert sum(x[0] == "r" for x in ids) == 2  # 3 // 2 each, the first group ('real') takes the remainder
+    uniform = PKSampler(labels, p=3, k=2, seed=0, batches=50)
+    real_share = sum(labels[i][0] == "r" for b in uniform for i in b) / (50 * 6)
+    assert real_share < 0.2
+    # without groups the draws are those of the ungrouped sampler, whatever groups it could have had
+    one_group = PKSampler(labels, p=5, k=2, seed=0, batches=50, groups=["x"] * len(labels))
+    assert list(one_group) == list(PKSampler(labels, p=5, k=2, seed=0, batches=50))
+    with pytest.raises(DataError, match="draws 3 identities per batch from group 'real'"):
+        PKSampler(labels, p=5, k=2, groups=groups)
+    with pytest.raises(DataError, match="more than one group"):
+        PKSampler(labels, p=2, k=2, groups=["a"] * 3 + ["b"] * (len(labels) - 3))

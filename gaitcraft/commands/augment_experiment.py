@@ -18,6 +18,10 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--steps", type=int, help="training steps of each run (default: the config's total_steps)")
     p.add_argument("--per-source-mining", action="store_true",
                    help="triplets only within one source (real with real, synthetic with synthetic)")
+    p.add_argument("--balance-sources", action="store_true",
+                   help="each P x K batch draws half its identities from the real set and half from the synthetic "
+                        "one (without it, identities are drawn uniformly, so a large synthetic set crowds out the "
+                        "real identities; real-only runs are unaffected)")
     p.add_argument("--partition", help="partition JSON of the real tree (default <real>/partition.json)")
     return p
 
@@ -27,6 +31,6 @@ def run(args) -> int:
     from eval.augment_experiment import format_report, run_experiment
 
     result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
-                            args.partition)
+                            args.partition, balance_sources=args.balance_sources)
     print(format_report(result))
     return 0
