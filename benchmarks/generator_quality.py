@@ -36,6 +36,7 @@ from eval.generation_metrics import fgd, identity_retention, novel_consistency, 
 from eval.privacy import resolve_recognizer  # noqa: E402
 from eval.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
+from gaitcraft.defaults import parse_guidance  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
@@ -82,7 +83,9 @@ def main() -> int:
     ap.add_argument("--novel-views", default="0:180:36")
     ap.add_argument("--frames", type=int, default=30, help="frames per generated sequence")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--guidance", type=float, default=SynthSpec.guidance, help="joint classifier-free guidance scale")
+    ap.add_argument("--guidance", type=parse_guidance, default=SynthSpec.guidance,
+                    help="joint classifier-free guidance scale (4.0), or per-factor scales (identity=8,view=4,carry=6; "
+                         "factors left out get 1, i.e. no extra guidance)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default="work/bench/generator_quality")
     ap.add_argument("--out", default="benchmarks/results/generator_quality.md")

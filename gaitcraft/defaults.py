@@ -7,3 +7,26 @@ from __future__ import annotations
 #: accuracy, identity retention and novel-identity consistency, at a higher FGD still within 2x of the real
 #: floor (BENCHMARKS.md, "Quality of the shipped model").
 DEFAULT_GUIDANCE = 4.0
+
+
+def parse_guidance(text: str) -> float | dict[str, float]:
+    """A guidance flag: '4' -> 4.0 (joint classifier-free guidance over all factors); 'identity=8,view=4' ->
+    {'identity': 8.0, 'view': 4.0} (per-factor guidance; factors left out get 1, no extra guidance).
+    Raises `ValueError` naming the bad part; factor names are checked against the model later."""
+    text = str(text).strip()
+    if "=" not in text:
+        return float(text)
+    scales: dict[str, float] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"guidance {text!r}: expected FACTOR=SCALE items, got {item!r}")
+        scales[name.strip()] = float(value)
+    return scales
+
+
+def format_guidance(guidance: float | dict[str, float]) -> str:
+    """'4' for joint guidance, 'identity=8,view=4' for per-factor guidance (the inverse of `parse_guidance`)."""
+    if isinstance(guidance, dict):
+        return ",".join(f"{k}={float(v):g}" for k, v in guidance.items())
+    return f"{float(guidance):g}"

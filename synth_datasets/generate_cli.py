@@ -9,6 +9,7 @@ from typing import Any
 
 from conditioning.identity import IdentityRecipe
 from conditioning.vocab import check_views
+from diffusion.guidance import Guidance, guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import ConfigError
 from gaitcraft.io.atomic import atomic_write_text
@@ -41,7 +42,7 @@ def check_out(root: Path) -> None:
 def generate(model: str | Path | None, out: str | Path, identity: str | None = None, novel: int | None = None,
              views: list[float] | None = None, clothing: str = "normal", carry: str = "none",
              frames: int | None = None, steps: int = 15, seed: int = 0, batch_size: int = 4,
-             guidance: float = DEFAULT_GUIDANCE, progress: bool = True) -> dict[str, Any]:
+             guidance: Guidance = DEFAULT_GUIDANCE, progress: bool = True) -> dict[str, Any]:
     """Generate (identity or `novel` identities) x `views` sequences; every bad value is a one-line ConfigError."""
     if (identity is None) == (novel is None):
         raise ConfigError("give exactly one of --identity ID or --novel N")
@@ -51,6 +52,7 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
         raise ConfigError(f"--steps and --batch must be at least 1, got {steps} and {batch_size}")
     views = [float(v) for v in (views or [90.0])]
     check_views(views)
+    guidance_variants(guidance)  # unknown factor names fail here, before any work
     root = Path(out)
     check_out(root)
     folder = model_dir(model)

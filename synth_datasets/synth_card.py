@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gaitcraft.defaults import format_guidance
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
 
@@ -49,7 +50,7 @@ def write_synth_card(root: str | Path, labels: list[SequenceLabels], record: dic
     spec = record["spec"]
     gen = (f"- generator: GaitCraft latent video diffusion (`GaitCraftPipeline`), model sha256 "
            f"`{record['model_sha256']}` (over its safetensors files)\n"
-           f"- sampler: {spec['steps']} steps, classifier-free guidance {spec['guidance']:g}; "
+           f"- sampler: {spec['steps']} steps, classifier-free guidance {format_guidance(spec['guidance'])}; "
            f"{spec['frames']} frames per sequence\n"
            f"- novel identities: {spec['identities']} by '{spec['method']}' sampling in the identity bank, "
            f"margin {spec['margin']:g} and separation {spec['separation']:g} (x median training nearest-neighbour "

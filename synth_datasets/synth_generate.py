@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from diffusion.guidance import Guidance
 from diffusion.pipeline import GaitCraftPipeline
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.types import SequenceLabels
@@ -22,7 +23,7 @@ from synth_datasets.synth_store import is_done, is_excluded, write_row
 
 
 def generate_jobs(pipe: GaitCraftPipeline, root: str | Path, jobs: list[SeqJob],
-                  labels: Callable[[SeqJob], SequenceLabels], seed: int, frames: int, steps: int, guidance: float, batch_size: int = 4,
+                  labels: Callable[[SeqJob], SequenceLabels], seed: int, frames: int, steps: int, guidance: Guidance, batch_size: int = 4,
                   progress: bool = True, overwrite: bool = False, excluded: dict[str, str] | None = None) -> dict:
     """Generate every unfinished job of `jobs` (this shard's, in order) into `root`.
 

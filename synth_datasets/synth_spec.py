@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from gaitcraft.defaults import DEFAULT_GUIDANCE
+from conditioning.vocab import FACTORS
+from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from synth_datasets.spec import parse_types, parse_views
 
@@ -37,7 +38,7 @@ class SynthSpec:
     frames: int = 30
     seed: int = 0
     steps: int = 15
-    guidance: float = DEFAULT_GUIDANCE
+    guidance: float | dict[str, float] = DEFAULT_GUIDANCE  # joint scale, or {factor: scale} per factor
     bag: str = "auto"
     method: str = "dirichlet"
     margin: float = 0.5
@@ -57,6 +58,10 @@ class SynthSpec:
         bad = [v for v in self.views if not 0.0 <= float(v) < 360.0]
         if bad:
             raise ConfigError(f"views must be in [0, 360) degrees, got {bad}")
+        if isinstance(self.guidance, dict):
+            if unknown := sorted(set(self.guidance) - set(FACTORS)):
+                raise ConfigError(f"unknown factors {unknown} in guidance; valid: {', '.join(FACTORS)}")
+            object.__setattr__(self, "guidance", {k: float(v) for k, v in self.guidance.items()})
         if not self.prefix.isalnum():
             raise ConfigError(f"prefix must be letters/digits, got {self.prefix!r}")
 
@@ -76,6 +81,8 @@ class SynthSpec:
         if isinstance(d.get("views"), str):
             d["views"] = parse_views(d["views"])
         try:
+            if isinstance(d.get("guidance"), str):
+                d["guidance"] = parse_guidance(d["guidance"])
             if "views" in d:
                 d["views"] = [float(v) for v in d["views"]]
             return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})

@@ -74,6 +74,16 @@ def test_generate_is_reproducible_per_seed(model, tmp_path):
     assert a[pkl] != c[pkl]
 
 
+def test_per_factor_guidance_flag(model, tmp_path):
+    args = ("--identity", "003", "--view", "90", "--frames", "6", "--seed", "2")
+    assert _gen(model, tmp_path / "per", *args, "--guidance", "identity=3,view=2") == 0
+    assert _gen(model, tmp_path / "joint", *args, "--guidance", "3") == 0
+    row = json.loads((tmp_path / "per" / "manifest.jsonl").read_text().splitlines()[0])
+    assert row["labels"]["provenance"]["guidance"] == {"identity": 3.0, "view": 2.0}
+    pkl = "003/nm-01/090/090.pkl"
+    assert files(tmp_path / "per")[pkl] != files(tmp_path / "joint")[pkl]
+
+
 @pytest.mark.parametrize("extra, message", [
     (("--identity", "001", "--clothing", "cape"), "unknown clothing 'cape'; this model knows: coat, normal"),
     (("--identity", "001", "--carry", "umbrella"), "unknown carry 'umbrella'; this model knows: bag, none"),
@@ -81,6 +91,7 @@ def test_generate_is_reproducible_per_seed(model, tmp_path):
     (("--identity", "001", "--view", "360"), r"view 360.0 is outside [0, 360)"),
     (("--identity", "001", "--frames", "13"), "num_frames=13 is not supported by this model: it takes 1..12"),
     (("--novel", "0"), "--novel must be at least 1"),
+    (("--identity", "001", "--guidance", "hat=2"), "unknown factors ['hat'] in guidance_scale; valid: identity"),
 ])
 def test_bad_input_is_one_line_error(model, tmp_path, capsys, extra, message):
     assert _gen(model, tmp_path / "o", *extra) == 2

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from gaitcraft.cli import main
+from gaitcraft.defaults import format_guidance, parse_guidance
+from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
 from synth_datasets.synth_build import prepare
 from synth_datasets.synth_generate import generate_jobs
@@ -51,6 +53,18 @@ def test_dataset_layout_card_and_provenance(model, tmp_path):
     assert (root / "previews" / "contact_sheet.png").is_file() and list((root / "previews").glob("*.gif"))
     # view folders hold only the pkl (OpenGait loads every file there)
     assert {p.name for p in root.glob("syn*/*/*/*")} == {"000.pkl", "090.pkl"}
+
+
+def test_guidance_in_specs_and_flags():
+    assert parse_guidance("2.5") == 2.5
+    assert parse_guidance("identity=8, view=4") == {"identity": 8.0, "view": 4.0}
+    assert format_guidance(parse_guidance("identity=8,view=4")) == "identity=8,view=4" and format_guidance(4.0) == "4"
+    with pytest.raises(ValueError, match="expected FACTOR=SCALE"):
+        parse_guidance("identity=8,=2")
+    spec = SynthSpec.from_json({"guidance": "identity=8,carry=6"})
+    assert spec.guidance == {"identity": 8.0, "carry": 6.0} and spec.to_json()["guidance"] == spec.guidance
+    with pytest.raises(ConfigError, match=r"unknown factors \['hat'\] in guidance; valid: identity"):
+        SynthSpec(guidance={"hat": 2.0})
 
 
 def test_spec_file_flags_and_refusals(model, tmp_path, capsys):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from gaitcraft.defaults import DEFAULT_GUIDANCE
+from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 
 
 def add_parser(sub, name: str, summary: str):
@@ -26,8 +26,9 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--carry", default="none", help="carried object the model knows (default none)")
     p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")
     p.add_argument("--steps", type=int, default=15, help="sampler steps (default 15)")
-    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
-                   help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE:g})")
+    p.add_argument("--guidance", type=parse_guidance, default=DEFAULT_GUIDANCE,
+                   help=f"classifier-free guidance: one scale over all factors (default {DEFAULT_GUIDANCE:g}) or "
+                        "per factor, e.g. identity=8,view=4,carry=6 (factors left out get 1)")
     p.add_argument("--seed", type=int, default=0, help="seed; each sequence's noise comes from (seed, id, type, view)")
     p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4)")
     return p

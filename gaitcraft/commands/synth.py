@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaitcraft.defaults import DEFAULT_GUIDANCE
+from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 
 #: flag name -> spec key
 SPEC_FLAGS = {"identities": "identities", "types": "types", "views": "views", "frames": "frames", "seed": "seed",
@@ -35,7 +35,9 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--frames", type=int, help="frames per sequence (default 30)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
     p.add_argument("--steps", type=int, help="sampler steps (default 15)")
-    p.add_argument("--guidance", type=float, help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE:g})")
+    p.add_argument("--guidance", type=parse_guidance,
+                   help=f"classifier-free guidance: one scale (default {DEFAULT_GUIDANCE:g}) or per factor, e.g. "
+                        "identity=8,view=4,carry=6 (factors left out get 1)")
     p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
     p.add_argument("--method", help="novel-identity sampling: dirichlet (default) or gaussian")
     p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
