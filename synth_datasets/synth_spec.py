@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from conditioning.vocab import FACTORS
+from diffusion.guidance import guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from synth_datasets.spec import parse_types, parse_views
@@ -58,9 +58,8 @@ class SynthSpec:
         bad = [v for v in self.views if not 0.0 <= float(v) < 360.0]
         if bad:
             raise ConfigError(f"views must be in [0, 360) degrees, got {bad}")
+        guidance_variants(self.guidance)  # the pipeline's own check: unknown factors, listing the valid ones
         if isinstance(self.guidance, dict):
-            if unknown := sorted(set(self.guidance) - set(FACTORS)):
-                raise ConfigError(f"unknown factors {unknown} in guidance; valid: {', '.join(FACTORS)}")
             object.__setattr__(self, "guidance", {k: float(v) for k, v in self.guidance.items()})
         if not self.prefix.isalnum():
             raise ConfigError(f"prefix must be letters/digits, got {self.prefix!r}")

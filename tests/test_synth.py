@@ -63,7 +63,7 @@ def test_guidance_in_specs_and_flags():
         parse_guidance("identity=8,=2")
     spec = SynthSpec.from_json({"guidance": "identity=8,carry=6"})
     assert spec.guidance == {"identity": 8.0, "carry": 6.0} and spec.to_json()["guidance"] == spec.guidance
-    with pytest.raises(ConfigError, match=r"unknown factors \['hat'\] in guidance; valid: identity"):
+    with pytest.raises(ConfigError, match=r"unknown factors \['hat'\] in guidance_scale; valid: identity"):
         SynthSpec(guidance={"hat": 2.0})
 
 
