@@ -1,9 +1,12 @@
-"""Classifier-free guidance, jointly over all factors or per factor.
+"""Classifier-free guidance, jointly over all factors, per factor, or both.
 
 Joint (a float w): eps = eps(none) + w * (eps(all) - eps(none)); two model evaluations.
-Per factor (a dict {factor: w}): eps = eps(all) + sum_f (w_f - 1) * (eps(all) - eps(all but f)), a
-leave-one-out form that needs 1 + (number of factors with w_f != 1) evaluations and equals eps(all)
-when every w_f is 1. Factors left out of the dict get w = 1 (no extra guidance).
+Per factor (a dict {factor: w_f}, optionally with a joint base `all: w`):
+    eps = eps(none) + w * (eps(all) - eps(none)) + sum_f (w_f - w) * (eps(all) - eps(all but f)).
+The base w defaults to 1 (then the joint term is just eps(all) and eps(none) is not evaluated), and a factor
+left out of the dict gets w_f = w, so it is guided only by the joint term. `{'all': 4, 'identity': 8}` keeps
+every factor at the default joint scale 4 and pushes identity to 8 with one extra evaluation (three in all);
+`{'identity': 8}` is the leave-one-out form, 1 + (number of factors with w_f != w) evaluations.
 """
 
 from __future__ import annotations
@@ -16,13 +19,26 @@ from gaitcraft.errors import ConfigError
 
 Guidance = float | dict[str, float]
 
+#: The dict key that sets the joint base scale of per-factor guidance.
+JOINT_KEY = "all"
+
+
+def _base_and_factors(scales: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """(joint base w, {factor: w_f}) for every factor, checking the names."""
+    if unknown := set(scales) - set(FACTORS) - {JOINT_KEY}:
+        raise ConfigError(f"unknown factors {sorted(unknown)} in guidance_scale; valid: {', '.join(FACTORS)} "
+                          f"(and '{JOINT_KEY}' for the joint base)")
+    base = float(scales.get(JOINT_KEY, 1.0))
+    return base, {f: float(scales.get(f, base)) for f in FACTORS}
+
 
 def guidance_variants(guidance_scale: Guidance) -> list[tuple[str, ...]]:
-    """The condition variants to evaluate, as tuples of factors to null: `()` is the full condition."""
+    """The condition variants to evaluate, as tuples of factors to null: `()` is the full condition, `FACTORS`
+    the unconditional one, `(f,)` all but factor f."""
     if isinstance(guidance_scale, dict):
-        if unknown := set(guidance_scale) - set(FACTORS):
-            raise ConfigError(f"unknown factors {sorted(unknown)} in guidance_scale; valid: {', '.join(FACTORS)}")
-        return [()] + [(f,) for f in FACTORS if float(guidance_scale.get(f, 1.0)) != 1.0]
+        base, per = _base_and_factors(guidance_scale)
+        joint = [FACTORS] if base != 1.0 else []
+        return [()] + joint + [(f,) for f in FACTORS if per[f] != base]
     return [()] if float(guidance_scale) == 1.0 else [(), FACTORS]
 
 
@@ -33,13 +49,14 @@ def expand_conditions(cond: Conditions, variants: list[tuple[str, ...]]) -> Cond
 
 def combine(pred: torch.Tensor, variants: list[tuple[str, ...]], guidance_scale: Guidance) -> torch.Tensor:
     """Guided prediction `[b, ...]` from the variant-major stacked prediction `[len(variants) * b, ...]`."""
-    parts = pred.chunk(len(variants))
-    full = parts[0]
-    if len(variants) == 1:
-        return full
-    if not isinstance(guidance_scale, dict):
-        return parts[1] + float(guidance_scale) * (full - parts[1])
-    out = full
-    for (factor,), part in zip(variants[1:], parts[1:]):
-        out = out + (float(guidance_scale[factor]) - 1.0) * (full - part)
+    parts = dict(zip(variants, pred.chunk(len(variants))))
+    full = parts[()]
+    if isinstance(guidance_scale, dict):
+        base, per = _base_and_factors(guidance_scale)
+    else:
+        base, per = float(guidance_scale), {}
+    out = parts[FACTORS] + base * (full - parts[FACTORS]) if FACTORS in parts else full
+    for factor, scale in per.items():
+        if (factor,) in parts:
+            out = out + (scale - base) * (full - parts[(factor,)])
     return out

@@ -137,6 +137,19 @@ def test_guidance_joint_and_per_factor():
         guidance_variants({"colour": 2.0})
 
 
+def test_guidance_joint_base_with_a_factor_set_apart():
+    # eps(all)=2, eps(none)=0, eps(all but identity)=1: joint 4 gives 8, identity pushed from 4 to 6 adds 2 * (2 - 1)
+    full, null, no_id = torch.full((2, 3), 2.0), torch.zeros(2, 3), torch.ones(2, 3)
+    scales = {"all": 4.0, "identity": 6.0}
+    variants = guidance_variants(scales)
+    assert variants == [(), FACTORS, ("identity",)]
+    assert torch.allclose(combine(torch.cat([full, null, no_id]), variants, scales), torch.full((2, 3), 10.0))
+    # a base alone is joint guidance, and factors equal to the base cost no extra evaluation
+    same = {"all": 3.0, "view": 3.0}
+    assert guidance_variants(same) == guidance_variants(3.0)
+    assert torch.allclose(combine(torch.cat([full, null]), guidance_variants(same), same), combine(torch.cat([full, null]), guidance_variants(3.0), 3.0))
+
+
 def test_config_files_load_and_unknown_keys_are_refused(tmp_path):
     for name in ("default", "tiny"):
         cfg = load_config(REPO_ROOT / "configs" / "diffusion" / f"{name}.yaml")

@@ -65,6 +65,9 @@ def test_guidance_in_specs_and_flags():
     assert spec.guidance == {"identity": 8.0, "carry": 6.0} and spec.to_json()["guidance"] == spec.guidance
     with pytest.raises(ConfigError, match=r"unknown factors \['hat'\] in guidance_scale; valid: identity"):
         SynthSpec(guidance={"hat": 2.0})
+    # a joint base with a factor set apart round-trips through the flag form and a spec
+    assert parse_guidance("all=4,identity=8") == {"all": 4.0, "identity": 8.0}
+    assert SynthSpec.from_json({"guidance": "all=4,identity=8"}).guidance == {"all": 4.0, "identity": 8.0}
 
 
 def test_spec_file_flags_and_refusals(model, tmp_path, capsys):
