@@ -14,7 +14,7 @@ from eval.recognizer import evaluate
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex, open_split
-from gaitcraft.errors import DataError
+from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 
 RUNS = ("real", "real+synthetic")
@@ -53,6 +53,20 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
     return cfg
 
 
+def augmented_config(cfg: RecognizerConfig, synthetic_per_batch: int | None) -> RecognizerConfig:
+    """The real+synthetic run's recipe: `cfg` itself, or with `synthetic_per_batch` synthetic identities added to
+    each batch beside the real run's `train.p` real ones, so the real identities are seen exactly as often as in
+    the real-only run."""
+    if synthetic_per_batch is None:
+        return cfg
+    if synthetic_per_batch < 1:
+        raise ConfigError(f"synthetic identities per batch must be >= 1, got {synthetic_per_batch}")
+    t = dataclasses.replace(cfg.train, source_p={"real": cfg.train.p, "synthetic": int(synthetic_per_batch)})
+    out = dataclasses.replace(cfg, train=t)
+    validate(out)
+    return out
+
+
 def probe_sets_for(index: DatasetIndex) -> dict[str, tuple[str, ...]]:
     """The CASIA-B probe sets (NM/BG/CL) that have sequences in `index`."""
     types = set(index.values("seq_type"))
@@ -67,8 +81,10 @@ def read_log(run: Path) -> list[dict[str, Any]]:
 
 def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
-                   progress: bool = True, balance_sources: bool = False) -> dict[str, Any]:
-    """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report."""
+                   progress: bool = True, balance_sources: bool = False,
+                   synthetic_per_batch: int | None = None) -> dict[str, Any]:
+    """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report.
+    `synthetic_per_batch` adds that many synthetic identities to each real+synthetic batch (`augmented_config`)."""
     out = Path(out)
     real_train, real_test = open_split(real, "train", partition), open_split(real, "test", partition)
     syn = open_split(synthetic, "train")
@@ -76,14 +92,16 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
     cfg = experiment_config(config, steps, per_source_mining, balance_sources)
+    configs = {"real": cfg, "real+synthetic": augmented_config(cfg, synthetic_per_batch)}
     data = {"real": real_train, "real+synthetic": combine(real_train, syn)}
     result: dict[str, Any] = {"config": cfg.to_dict(), "steps": cfg.train.total_steps,
                               "per_source_mining": per_source_mining,
-                              "balance_sources": cfg.train.source_balance, "real": str(real), "synthetic": str(synthetic),
-                              "runs": {}}
+                              "balance_sources": cfg.train.source_balance, "synthetic_per_batch": synthetic_per_batch,
+                              "augmented_config": configs["real+synthetic"].to_dict(),
+                              "real": str(real), "synthetic": str(synthetic), "runs": {}}
     for name in RUNS:
         run_dir = out / "runs" / name.replace("+", "_plus_")
-        summary = train(cfg, data[name], run_dir, progress=progress)
+        summary = train(configs[name], data[name], run_dir, progress=progress)
         ev = evaluate(run_dir, real_test, "casia-b", probe_sets=probes, progress=progress)
         result["runs"][name] = {"train": {k: summary[k] for k in ("steps", "identities", "sequences", "sources")},
                                 "rank1": {k: v["mean"] for k, v in ev["probe_sets"].items()},
@@ -101,8 +119,12 @@ def format_report(result: dict[str, Any]) -> str:
     lines = ["# Augmentation experiment", "",
              f"- real: `{result['real']}`; synthetic: `{result['synthetic']}`",
              f"- recipe: `{result['config']['name']}`, {result['steps']} steps each; per-source triplet mining: "
-             f"{'yes' if result['per_source_mining'] else 'no'}; batches balanced across sources: "
-             f"{'yes' if result.get('balance_sources') else 'no'}",
+             f"{'yes' if result['per_source_mining'] else 'no'}"
+             + ("" if result.get("synthetic_per_batch") else
+                f"; batches balanced across sources: {'yes' if result.get('balance_sources') else 'no'}"),
+             *([f"- real+synthetic batches: the real run's {result['config']['train']['p']} real identities plus "
+                f"{result['synthetic_per_batch']} synthetic ones (K = {result['config']['train']['k']} each)"]
+               if result.get("synthetic_per_batch") else []),
              "- evaluation: real test identities, CASIA-B protocol (gallery nm-01..04, identical views excluded)", "",
              "| training data | identities | sequences | " + " | ".join(f"rank-1 {s} (%)" for s in sets) + " |",
              "|---|---|---|" + "---|" * len(sets)]

@@ -67,6 +67,8 @@ class TrainSection:
     num_workers: int = 0
     seed: int = 0
     source_balance: bool = False  # each batch takes an equal share of its P identities from every data source
+    # {source: identities per batch}, e.g. {real: 6, synthetic: 3}: the batch's P is their sum (p is then unused)
+    source_p: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,11 @@ def validate(cfg: RecognizerConfig | ClassifierConfig, where: str = "config") ->
         raise ConfigError(f"eval.metric {cfg.eval.metric!r}; valid: euc, cos", where)
     if min(t.p, t.k, t.frames, t.total_steps, t.save_every) < 1 or t.k < 2 or t.p < 2:
         raise ConfigError("train.p and train.k need >= 2; frames, total_steps, save_every >= 1", where)
+    if t.source_p is not None and (not isinstance(t.source_p, dict) or not t.source_p or any(
+            not isinstance(n, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1
+            for n, v in t.source_p.items())):
+        raise ConfigError(f"train.source_p must map source names to identities per batch (>= 1), got {t.source_p!r}",
+                          where)
     if t.sampling not in ("fixed_unordered", "fixed_ordered"):
         raise ConfigError(f"train.sampling {t.sampling!r}; training needs fixed_unordered or fixed_ordered", where)
     if len(cfg.model.channels) != 4 or len(cfg.model.layers) != 4 or len(cfg.model.strides) != 4:

@@ -21,7 +21,7 @@ from eval.fused_recognizer import FusedRecognizer
 from eval.losses import cross_entropy_loss, triplet_loss
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_loop import LoopSpec, pk_sampler, run_loop
-from eval.train_recognizer import data_fingerprint, model_config
+from eval.train_recognizer import model_config, run_fingerprint
 from gaitcraft.dataset import ClipDataset, DatasetIndex, sample_frame_indices
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save
@@ -109,7 +109,7 @@ def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_
         info = {"triplet": float(tri.detach()), "ce": float(ce.detach()), "active": tri_info["active"], **ce_info}
         return L.triplet_weight * tri + L.ce_weight * ce, info
 
-    fingerprint = {"config": cfg.to_dict(), "data": data_fingerprint(records), "reconstructor": store.model_id}
+    fingerprint = {**run_fingerprint(cfg.to_dict(), records), "reconstructor": store.model_id}
     spec = LoopSpec(min(max_steps or t.total_steps, t.total_steps), t.save_every, t.keep_checkpoints,
                     t.log_every, t.mixed_precision, t.num_workers, fingerprint)
     out = run_loop(out_dir, model, optimizer, scheduler, dataset, sampler, step_fn, spec, resume, progress,

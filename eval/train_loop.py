@@ -30,10 +30,13 @@ StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor
 
 
 def pk_sampler(records: list[SequenceRecord], train) -> PKSampler:
-    """The P x K batch sampler of a config's `train` section over `records` (balanced across data sources when
-    `train.source_balance` is set)."""
-    groups = [r.labels.source for r in records] if train.source_balance else None
-    return PKSampler([r.labels.subject for r in records], train.p, train.k, seed=train.seed, groups=groups)
+    """The P x K batch sampler of a config's `train` section over `records`: balanced across data sources when
+    `train.source_balance` is set, with fixed identities per source when `train.source_p` is."""
+    shares = getattr(train, "source_p", None)
+    grouped = train.source_balance or shares is not None
+    groups = [r.labels.source for r in records] if grouped else None
+    p = sum(shares.values()) if shares else train.p
+    return PKSampler([r.labels.subject for r in records], p, train.k, seed=train.seed, groups=groups, takes=shares)
 
 
 @dataclass

@@ -39,8 +39,9 @@ RESUMABLE_CHANGES = ("total_steps", "save_every", "log_every", "keep_checkpoints
 
 
 def run_fingerprint(cfg_dict: dict, records: list) -> dict:
-    """What a resumed run must share with its checkpoints: the config (bar `RESUMABLE_CHANGES`) and the data."""
-    train = {k: v for k, v in cfg_dict["train"].items() if k not in RESUMABLE_CHANGES}
+    """What a resumed run must share with its checkpoints: the config (bar `RESUMABLE_CHANGES`) and the data.
+    Unset (None) train keys are left out, so runs saved before such a key existed still resume."""
+    train = {k: v for k, v in cfg_dict["train"].items() if k not in RESUMABLE_CHANGES and v is not None}
     return {"config": {**cfg_dict, "train": train}, "data": data_fingerprint(records)}
 
 

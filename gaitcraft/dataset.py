@@ -259,11 +259,15 @@ class PKSampler:
     Identities with fewer than `k` sequences are sampled with replacement and listed in `short_identities`.
     With `groups` (a group name per label, e.g. each sequence's data source), each batch draws an equal share of
     its `p` identities from every group (the first groups in sorted order take the remainder), so a small real
-    set is not swamped by a large synthetic one.
+    set is not swamped by a large synthetic one. `takes` ({group: identities per batch}, summing to `p`) sets
+    the shares instead; it must name exactly the groups present.
     """
 
     def __init__(self, labels: list[str], p: int = 8, k: int = 16, seed: int = 0, batches: int | None = None,
-                 groups: list[str] | None = None):
+                 groups: list[str] | None = None, takes: dict[str, int] | None = None):
+        if takes is not None and (groups is None or sum(takes.values()) != p):
+            raise DataError(f"PKSampler takes {takes} need groups and must sum to p={p}")
+        self.takes = takes
         self.by_id: dict[str, list[int]] = defaultdict(list)
         for i, lab in enumerate(labels):
             self.by_id[lab].append(i)
@@ -292,13 +296,15 @@ class PKSampler:
         if mixed:
             raise DataError(f"identities in more than one group: {mixed[:5]}")
         names = sorted({g for gs in group_of.values() for g in gs})
+        if self.takes is not None and set(self.takes) != set(names):
+            raise DataError(f"P×K shares name the groups {sorted(self.takes)} but the data has {names}")
         share, extra = divmod(self.p, len(names))
         pools = []
         for n, name in enumerate(names):
             ids = sorted(lab for lab, gs in group_of.items() if name in gs)
-            take = share + (n < extra)
+            take = self.takes[name] if self.takes is not None else share + (n < extra)
             if len(ids) < take:
-                raise DataError(f"balanced P×K sampling draws {take} identities per batch from group {name!r}, "
+                raise DataError(f"grouped P×K sampling draws {take} identities per batch from group {name!r}, "
                                 f"which has {len(ids)}")
             pools.append((ids, take))
         return pools

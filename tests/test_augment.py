@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from eval.augment_experiment import combine, experiment_config
+from eval.augment_experiment import augmented_config, combine, experiment_config
+from eval.train_loop import pk_sampler
 from gaitcraft.cli import main
 from gaitcraft.dataset import DatasetIndex
-from gaitcraft.errors import DataError
+from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.writers import write_opengait_tree
 from gaitcraft.types import Sequence, SequenceLabels
 from tests.test_generate import save_tiny_model
@@ -75,6 +76,29 @@ def test_combine_and_config_helpers(experiment):
     assert cfg.train.total_steps == 160 and cfg.optim.milestones == (100, 140)
     assert not cfg.train.source_balance
     assert experiment_config("gaitbase_cpu_small", balance_sources=True).train.source_balance
+    aug = augmented_config(cfg, 3)
+    assert aug.train.source_p == {"real": cfg.train.p, "synthetic": 3} and augmented_config(cfg, None) is cfg
+    with pytest.raises(ConfigError, match="synthetic identities per batch must be >= 1"):
+        augmented_config(cfg, 0)
+
+
+def test_synthetic_identities_added_beside_the_real_batch(experiment, tmp_path):
+    # the real run keeps P=2 real identities per batch; the augmented run draws those 2 plus 1 synthetic
+    rep = tmp_path / "added"
+    args = ["augment-experiment", "--real", str(experiment / "real"), "--synthetic", str(experiment / "syn"),
+            "--out", str(rep), "--config", str(experiment / "tiny.yaml"), "--steps", "2", "--synthetic-per-batch", "1"]
+    assert main(args) == 0
+    result = json.loads((rep / "report.json").read_text())
+    assert result["synthetic_per_batch"] == 1 and result["config"]["train"]["source_p"] is None
+    assert result["augmented_config"]["train"]["source_p"] == {"real": 2, "synthetic": 1}
+    assert "the real run's 2 real identities plus 1 synthetic ones" in (rep / "report.md").read_text()
+    # and the trainers' sampler draws exactly that
+    mixed = combine(DatasetIndex.open(experiment / "real").split(experiment / "real" / "partition.json")[0],
+                    DatasetIndex.open(experiment / "syn"))
+    aug = augmented_config(experiment_config(experiment / "tiny.yaml"), 1)
+    for batch in pk_sampler(mixed.records, aug.train):
+        sources = [mixed.records[i].labels.source for i in batch]
+        assert len(batch) == 3 * 4 and sources.count("real") == 2 * 4 and sources.count("synthetic") == 4
 
 
 def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):

@@ -90,3 +90,12 @@ def test_pk_sampler_balances_groups():
         PKSampler(labels, p=5, k=2, groups=groups)
     with pytest.raises(DataError, match="more than one group"):
         PKSampler(labels, p=2, k=2, groups=["a"] * 3 + ["b"] * (len(labels) - 3))
+    # fixed shares per group: 2 real + 3 synthetic identities in every batch
+    shared = PKSampler(labels, p=5, k=2, seed=0, batches=20, groups=groups, takes={"real": 2, "synthetic": 3})
+    for b in shared:
+        ids = {labels[i] for i in b}
+        assert len(ids) == 5 and sum(x[0] == "r" for x in ids) == 2
+    with pytest.raises(DataError, match=r"name the groups \['real', 'virtual'\] but the data has"):
+        PKSampler(labels, p=5, k=2, groups=groups, takes={"real": 2, "virtual": 3})
+    with pytest.raises(DataError, match="must sum to p=4"):
+        PKSampler(labels, p=4, k=2, groups=groups, takes={"real": 2, "synthetic": 3})

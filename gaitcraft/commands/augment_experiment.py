@@ -22,6 +22,10 @@ def add_parser(sub, name: str, summary: str):
                    help="each P x K batch draws half its identities from the real set and half from the synthetic "
                         "one (without it, identities are drawn uniformly, so a large synthetic set crowds out the "
                         "real identities; real-only runs are unaffected)")
+    p.add_argument("--synthetic-per-batch", type=int, metavar="N",
+                   help="add N synthetic identities to each real+synthetic batch beside the config's P real ones, so "
+                        "real identities are seen as often as in the real-only run (the batch grows to P+N; takes precedence "
+                        "over --balance-sources)")
     p.add_argument("--partition", help="partition JSON of the real tree (default <real>/partition.json)")
     return p
 
@@ -31,6 +35,7 @@ def run(args) -> int:
     from eval.augment_experiment import format_report, run_experiment
 
     result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
-                            args.partition, balance_sources=args.balance_sources)
+                            args.partition, balance_sources=args.balance_sources,
+                            synthetic_per_batch=args.synthetic_per_batch)
     print(format_report(result))
     return 0
