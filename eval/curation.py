@@ -80,6 +80,8 @@ def curate(keys: list[str], ids: np.ndarray, emb: np.ndarray, frames: list[np.nd
     """
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"prune fraction must be in [0, 1), got {fraction}")
+    if not keys:  # e.g. every identity was dropped by the privacy audit: nothing to rank or prune
+        return {"sequences": 0, "fraction": fraction, "per_sequence": [], "signals": {}, "pruned": []}
     ids = np.asarray(ids)
     red, nn = redundancy(emb, metric) if len(keys) > 1 else (np.full(len(keys), np.inf), np.zeros(len(keys), int))
     margin = uncertainty_margin(emb, ids, metric)

@@ -124,3 +124,16 @@ def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tm
     assert "re-identification rate:" in card and f"pruned: {len(curation['pruned'])}" in card
     assert main(args) == 0  # a rerun of the finished folder changes nothing
     assert (out / "manifest.jsonl").read_text().splitlines() == kept
+
+
+def test_every_identity_dropped_leaves_an_empty_dataset(experiment, tmp_path, monkeypatch):
+    # when the audit re-identifies every novel identity, curation has nothing to rank and the card says so
+    monkeypatch.setattr("eval.synth_checks.reidentified", lambda result: [p["identity"] for p in result["per_identity"]])
+    model, out = save_tiny_model(tmp_path / "model"), tmp_path / "ds"
+    args = ["synth", "--model", str(model), "--out", str(out), "--identities", "2", "--types", "nm:1", "--views",
+            "90", "--frames", "6", "--steps", "2", "--reference", str(experiment / "real"), "--recognizer",
+            str(experiment / "report" / "runs" / "real"), "--prune", "0.25", "--drop-reidentified"]
+    assert main(args) == 0
+    assert (out / "manifest.jsonl").read_text().strip() == ""
+    assert len(json.loads((out / ".synth" / "privacy.json").read_text())["dropped"]) == 2
+    assert "pruned: 0" in (out / "README.md").read_text()

@@ -51,3 +51,10 @@ def test_prune_picks_duplicates_and_records_reasons():
     assert per["c1"]["flicker"] > per["a1"]["flicker"]
     assert set(res["signals"]) >= {"redundancy", "margin", "consistency", "area", "components", "flicker"}
     assert curate(KEYS, IDS, EMB, None, fraction=0.0)["pruned"] == []
+
+
+def test_nothing_to_curate_when_every_sequence_was_dropped():
+    out = curate([], np.array([]), np.zeros((0, 4, 2)), [], fraction=0.2)
+    assert out["sequences"] == 0 and out["pruned"] == [] and out["per_sequence"] == []
+    with pytest.raises(ValueError, match="prune fraction"):
+        curate([], np.array([]), np.zeros((0, 4, 2)), fraction=1.0)
