@@ -7,11 +7,15 @@ The base w defaults to 1 (then the joint term is just eps(all) and eps(none) is 
 left out of the dict gets w_f = w, so it is guided only by the joint term. `{'all': 4, 'identity': 8}` keeps
 every factor at the default joint scale 4 and pushes identity to 8 with one extra evaluation (three in all);
 `{'identity': 8}` is the leave-one-out form, 1 + (number of factors with w_f != w) evaluations.
+A `rescale: phi` entry (0..1) applies diffusers' guidance rescale (Lin et al. 2023): the guided prediction's
+standard deviation is pulled back towards the full-condition prediction's, by the fraction phi, to counter the
+over-saturation that large scales cause.
 """
 
 from __future__ import annotations
 
 import torch
+from diffusers.guiders.guider_utils import rescale_noise_cfg
 
 from conditioning.conditions import Conditions
 from conditioning.vocab import FACTORS
@@ -21,13 +25,17 @@ Guidance = float | dict[str, float]
 
 #: The dict key that sets the joint base scale of per-factor guidance.
 JOINT_KEY = "all"
+#: The dict key of the guidance-rescale fraction.
+RESCALE_KEY = "rescale"
 
 
 def _base_and_factors(scales: dict[str, float]) -> tuple[float, dict[str, float]]:
     """(joint base w, {factor: w_f}) for every factor, checking the names."""
-    if unknown := set(scales) - set(FACTORS) - {JOINT_KEY}:
+    if unknown := set(scales) - set(FACTORS) - {JOINT_KEY, RESCALE_KEY}:
         raise ConfigError(f"unknown factors {sorted(unknown)} in guidance_scale; valid: {', '.join(FACTORS)} "
-                          f"(and '{JOINT_KEY}' for the joint base)")
+                          f"(and '{JOINT_KEY}' for the joint base, '{RESCALE_KEY}' for guidance rescale)")
+    if not 0.0 <= float(scales.get(RESCALE_KEY, 0.0)) <= 1.0:
+        raise ConfigError(f"guidance {RESCALE_KEY}={scales[RESCALE_KEY]} must be in [0, 1]")
     base = float(scales.get(JOINT_KEY, 1.0))
     return base, {f: float(scales.get(f, base)) for f in FACTORS}
 
@@ -40,6 +48,11 @@ def guidance_variants(guidance_scale: Guidance) -> list[tuple[str, ...]]:
         joint = [FACTORS] if base != 1.0 else []
         return [()] + joint + [(f,) for f in FACTORS if per[f] != base]
     return [()] if float(guidance_scale) == 1.0 else [(), FACTORS]
+
+
+def guidance_rescale(guidance_scale: Guidance) -> float:
+    """The guidance-rescale fraction of a guidance setting (0 = off; only the dict form carries one)."""
+    return float(guidance_scale.get(RESCALE_KEY, 0.0)) if isinstance(guidance_scale, dict) else 0.0
 
 
 def expand_conditions(cond: Conditions, variants: list[tuple[str, ...]]) -> Conditions:
@@ -59,4 +72,5 @@ def combine(pred: torch.Tensor, variants: list[tuple[str, ...]], guidance_scale:
     for factor, scale in per.items():
         if (factor,) in parts:
             out = out + (scale - base) * (full - parts[(factor,)])
-    return out
+    phi = guidance_rescale(guidance_scale)
+    return rescale_noise_cfg(out, full, guidance_rescale=phi) if phi > 0 else out

@@ -12,7 +12,8 @@ DEFAULT_GUIDANCE = 4.0
 def parse_guidance(text: str) -> float | dict[str, float]:
     """A guidance flag: '4' -> 4.0 (joint classifier-free guidance over all factors); 'identity=8,view=4' ->
     {'identity': 8.0, 'view': 4.0} (per-factor guidance; factors left out get 1, no extra guidance);
-    'all=4,identity=8' -> joint guidance 4 over every factor with identity pushed to 8.
+    'all=4,identity=8' -> joint guidance 4 over every factor with identity pushed to 8; a 'rescale=0.7' item
+    sets the guidance-rescale fraction.
     Raises `ValueError` naming the bad part; factor names are checked against the model later."""
     text = str(text).strip()
     if "=" not in text:

@@ -145,6 +145,16 @@ def test_guidance_joint_base_with_a_factor_set_apart():
     assert variants == [(), FACTORS, ("identity",)]
     assert torch.allclose(combine(torch.cat([full, null, no_id]), variants, scales), torch.full((2, 3), 10.0))
     # a base alone is joint guidance, and factors equal to the base cost no extra evaluation
+    # guidance rescale pulls the guided prediction's spread back towards the full-condition one's
+    wide = torch.tensor([[1.0, -1.0, 2.0, -2.0]] * 2)
+    three = {"all": 3.0, "rescale": 1.0}
+    assert torch.allclose(combine(torch.cat([wide, torch.zeros_like(wide)]), guidance_variants(three), three), wide,
+                          atol=1e-5)
+    half = {"all": 3.0, "rescale": 0.5}
+    assert torch.allclose(combine(torch.cat([wide, torch.zeros_like(wide)]), guidance_variants(half), half), 2 * wide,
+                          atol=1e-5)
+    with pytest.raises(ConfigError, match=r"rescale=1.5 must be in \[0, 1\]"):
+        guidance_variants({"all": 3.0, "rescale": 1.5})
     same = {"all": 3.0, "view": 3.0}
     assert guidance_variants(same) == guidance_variants(3.0)
     assert torch.allclose(combine(torch.cat([full, null]), guidance_variants(same), same), combine(torch.cat([full, null]), guidance_variants(3.0), 3.0))

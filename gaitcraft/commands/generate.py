@@ -29,7 +29,8 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--guidance", type=parse_guidance, default=DEFAULT_GUIDANCE,
                    help=f"classifier-free guidance: one scale over all factors (default {DEFAULT_GUIDANCE:g}) or "
                         "per factor, e.g. identity=8,view=4,carry=6 (factors left out get 1), or a joint base with factors "
-                        "set apart, e.g. all=4,identity=8 (three model evaluations per step)")
+                        "set apart, e.g. all=4,identity=8 (three model evaluations per step); add rescale=0.7 to temper "
+                        "large scales (diffusers guidance rescale)")
     p.add_argument("--seed", type=int, default=0, help="seed; each sequence's noise comes from (seed, id, type, view)")
     p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4)")
     return p

@@ -38,7 +38,7 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--guidance", type=parse_guidance,
                    help=f"classifier-free guidance: one scale (default {DEFAULT_GUIDANCE:g}) or per factor, e.g. "
                         "identity=8,view=4,carry=6 (factors left out get 1), or a joint base with factors set apart, e.g. "
-                        "all=4,identity=8")
+                        "all=4,identity=8; add rescale=0.7 to temper large scales (diffusers guidance rescale)")
     p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
     p.add_argument("--method", help="novel-identity sampling: dirichlet (default) or gaussian")
     p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
