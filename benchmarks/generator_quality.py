@@ -85,7 +85,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--guidance", type=parse_guidance, default=SynthSpec.guidance,
                     help="joint classifier-free guidance scale (4.0), or per-factor scales (identity=8,view=4,carry=6; "
-                         "factors left out get 1, i.e. no extra guidance), or all=4,identity=8 (joint base, identity set apart), optionally with rescale=0.7")
+                         "factors left out get 1, i.e. no extra guidance), or all=4,identity=8 (joint base, identity "
+                         "set apart), optionally with rescale=0.7")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default="work/bench/generator_quality")
     ap.add_argument("--out", default="benchmarks/results/generator_quality.md")
