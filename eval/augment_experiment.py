@@ -18,10 +18,12 @@ from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 
 RUNS = ("real", "real+synthetic")
+#: The `source` labels `combine` gives the two datasets (what per-source mining and `train.source_p` key on).
+REAL_SOURCE, SYNTHETIC_SOURCE = "real", "synthetic"
 
 
-def combine(real: DatasetIndex, synthetic: DatasetIndex, real_source: str = "real",
-            synthetic_source: str = "synthetic") -> DatasetIndex:
+def combine(real: DatasetIndex, synthetic: DatasetIndex, real_source: str = REAL_SOURCE,
+            synthetic_source: str = SYNTHETIC_SOURCE) -> DatasetIndex:
     """One index of two datasets, each record's `source` set to `real_source` / `synthetic_source` (so
     per-source triplet mining can tell them apart). Shared subject ids are an error (they would be merged)."""
     shared = sorted({r.labels.subject for r in real} & {r.labels.subject for r in synthetic})
@@ -61,7 +63,7 @@ def augmented_config(cfg: RecognizerConfig, synthetic_per_batch: int | None) -> 
         return cfg
     if synthetic_per_batch < 1:
         raise ConfigError(f"synthetic identities per batch must be >= 1, got {synthetic_per_batch}")
-    t = dataclasses.replace(cfg.train, source_p={"real": cfg.train.p, "synthetic": int(synthetic_per_batch)})
+    t = dataclasses.replace(cfg.train, source_p={REAL_SOURCE: cfg.train.p, SYNTHETIC_SOURCE: int(synthetic_per_batch)})
     out = dataclasses.replace(cfg, train=t)
     validate(out)
     return out

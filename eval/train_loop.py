@@ -32,7 +32,7 @@ StepFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor
 def pk_sampler(records: list[SequenceRecord], train) -> PKSampler:
     """The P x K batch sampler of a config's `train` section over `records`: balanced across data sources when
     `train.source_balance` is set, with fixed identities per source when `train.source_p` is."""
-    shares = getattr(train, "source_p", None)
+    shares = train.source_p
     grouped = train.source_balance or shares is not None
     groups = [r.labels.source for r in records] if grouped else None
     p = sum(shares.values()) if shares else train.p
