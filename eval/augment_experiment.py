@@ -38,9 +38,11 @@ def combine(real: DatasetIndex, synthetic: DatasetIndex, real_source: str = REAL
 
 
 def experiment_config(config: str | Path | RecognizerConfig, steps: int | None = None,
-                      per_source_mining: bool = False, balance_sources: bool = False) -> RecognizerConfig:
-    """The shared recipe: `config` with `steps` total steps (LR milestones scaled to match), the mining mode and
-    whether each batch draws its identities equally from the real and the synthetic source."""
+                      per_source_mining: bool = False, balance_sources: bool = False,
+                      seed: int | None = None) -> RecognizerConfig:
+    """The shared recipe: `config` with `steps` total steps (LR milestones scaled to match), the mining mode,
+    whether each batch draws its identities equally from the real and the synthetic source, and the training seed
+    (`train.seed`: weight init, batches and frame draws; None keeps the config's)."""
     cfg = config if isinstance(config, RecognizerConfig) else load_config(config)
     t, o = cfg.train, cfg.optim
     if steps is not None:
@@ -48,7 +50,8 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
         miles = tuple(sorted({max(1, int(round(m * scale))) for m in o.milestones}))
         t = dataclasses.replace(t, total_steps=steps, save_every=min(t.save_every, steps))
         o = dataclasses.replace(o, milestones=miles)
-    t = dataclasses.replace(t, source_balance=balance_sources or t.source_balance)
+    t = dataclasses.replace(t, source_balance=balance_sources or t.source_balance,
+                            seed=t.seed if seed is None else int(seed))
     cfg = dataclasses.replace(cfg, train=t, optim=o,
                               loss=dataclasses.replace(cfg.loss, per_source_mining=per_source_mining))
     validate(cfg)
@@ -84,16 +87,17 @@ def read_log(run: Path) -> list[dict[str, Any]]:
 def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
                    progress: bool = True, balance_sources: bool = False,
-                   synthetic_per_batch: int | None = None) -> dict[str, Any]:
+                   synthetic_per_batch: int | None = None, seed: int | None = None) -> dict[str, Any]:
     """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report.
-    `synthetic_per_batch` adds that many synthetic identities to each real+synthetic batch (`augmented_config`)."""
+    `synthetic_per_batch` adds that many synthetic identities to each real+synthetic batch (`augmented_config`);
+    `seed` sets both runs' training seed, so the experiment can be repeated to see how far a reseed moves it."""
     out = Path(out)
     real_train, real_test = open_split(real, "train", partition), open_split(real, "test", partition)
     syn = open_split(synthetic, "train")
     probes = probe_sets_for(real_test)
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
-    cfg = experiment_config(config, steps, per_source_mining, balance_sources)
+    cfg = experiment_config(config, steps, per_source_mining, balance_sources, seed)
     configs = {"real": cfg, "real+synthetic": augmented_config(cfg, synthetic_per_batch)}
     data = {"real": real_train, "real+synthetic": combine(real_train, syn)}
     result: dict[str, Any] = {"config": cfg.to_dict(), "steps": cfg.train.total_steps,
@@ -120,7 +124,8 @@ def format_report(result: dict[str, Any]) -> str:
     fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
     lines = ["# Augmentation experiment", "",
              f"- real: `{result['real']}`; synthetic: `{result['synthetic']}`",
-             f"- recipe: `{result['config']['name']}`, {result['steps']} steps each; per-source triplet mining: "
+             f"- recipe: `{result['config']['name']}`, {result['steps']} steps each, training seed "
+             f"{result['config']['train']['seed']}; per-source triplet mining: "
              f"{'yes' if result['per_source_mining'] else 'no'}"
              + ("" if result.get("synthetic_per_batch") else
                 f"; batches balanced across sources: {'yes' if result.get('balance_sources') else 'no'}"),

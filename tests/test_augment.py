@@ -74,7 +74,8 @@ def test_combine_and_config_helpers(experiment):
         combine(real, real)
     cfg = experiment_config("gaitbase_cpu_small", steps=160)
     assert cfg.train.total_steps == 160 and cfg.optim.milestones == (100, 140)
-    assert not cfg.train.source_balance
+    assert not cfg.train.source_balance and cfg.train.seed == 0
+    assert experiment_config("gaitbase_cpu_small", steps=160, seed=5).train.seed == 5
     assert experiment_config("gaitbase_cpu_small", balance_sources=True).train.source_balance
     aug = augmented_config(cfg, 3)
     assert aug.train.source_p == {"real": cfg.train.p, "synthetic": 3} and augmented_config(cfg, None) is cfg
@@ -86,10 +87,13 @@ def test_synthetic_identities_added_beside_the_real_batch(experiment, tmp_path):
     # the real run keeps P=2 real identities per batch; the augmented run draws those 2 plus 1 synthetic
     rep = tmp_path / "added"
     args = ["augment-experiment", "--real", str(experiment / "real"), "--synthetic", str(experiment / "syn"),
-            "--out", str(rep), "--config", str(experiment / "tiny.yaml"), "--steps", "2", "--synthetic-per-batch", "1"]
+            "--out", str(rep), "--config", str(experiment / "tiny.yaml"), "--steps", "2", "--synthetic-per-batch", "1",
+            "--seed", "3"]
     assert main(args) == 0
     result = json.loads((rep / "report.json").read_text())
     assert result["synthetic_per_batch"] == 1 and result["config"]["train"]["source_p"] is None
+    assert result["config"]["train"]["seed"] == 3 and result["augmented_config"]["train"]["seed"] == 3
+    assert "2 steps each, training seed 3" in (rep / "report.md").read_text()
     assert result["augmented_config"]["train"]["source_p"] == {"real": 2, "synthetic": 1}
     assert "the real run's 2 real identities plus 1 synthetic ones" in (rep / "report.md").read_text()
     # and the trainers' sampler draws exactly that
@@ -99,6 +103,9 @@ def test_synthetic_identities_added_beside_the_real_batch(experiment, tmp_path):
     for batch in pk_sampler(mixed.records, aug.train):
         sources = [mixed.records[i].labels.source for i in batch]
         assert len(batch) == 3 * 4 and sources.count("real") == 2 * 4 and sources.count("synthetic") == 4
+    # the seed is what a reseed changes: other batches
+    reseeded = augmented_config(experiment_config(experiment / "tiny.yaml", seed=3), 1)
+    assert list(pk_sampler(mixed.records, reseeded.train)) != list(pk_sampler(mixed.records, aug.train))
 
 
 def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):

@@ -26,6 +26,9 @@ def add_parser(sub, name: str, summary: str):
                    help="add N synthetic identities to each real+synthetic batch beside the config's P real ones, so "
                         "real identities are seen as often as in the real-only run (the batch grows to P+N; takes precedence "
                         "over --balance-sources)")
+    p.add_argument("--seed", type=int,
+                   help="training seed of both runs (weight init, batches, frame draws; default: the config's "
+                        "train.seed); rerun with other seeds into other --out folders to see the spread")
     p.add_argument("--partition", help="partition JSON of the real tree (default <real>/partition.json)")
     return p
 
@@ -36,6 +39,6 @@ def run(args) -> int:
 
     result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
                             args.partition, balance_sources=args.balance_sources,
-                            synthetic_per_batch=args.synthetic_per_batch)
+                            synthetic_per_batch=args.synthetic_per_batch, seed=args.seed)
     print(format_report(result))
     return 0
