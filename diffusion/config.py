@@ -60,6 +60,7 @@ class TrainConfig:
     steps: int = 10000  # optimisation steps
     lr: float = 3e-4  # AdamW peak learning rate
     lr_warmup_steps: int = 500  # linear warm-up steps
+    lr_schedule: str = "constant_with_warmup"  # after warm-up: 'constant_with_warmup', 'cosine' or 'linear' (to 0)
     weight_decay: float = 0.0  # AdamW weight decay
     ema_decay: float = 0.999  # EMA decay ceiling (warm-up ramps to it)
     grad_clip: float = 1.0  # max gradient norm
@@ -76,6 +77,8 @@ class TrainConfig:
     latent_cache_mb: int = 4096  # phase 2 encodes each training frame once and keeps its latent, up to this size
     num_threads: int | None = None  # torch CPU threads (None = torch's default); 1 is faster on a busy machine
     export_dtype: str = "float16"  # storage dtype of the exported model/ weights ('float32', 'float16', 'bfloat16')
+    init_from: str | None = None  # a model folder of this architecture and vocabulary: phase 2 starts from its
+    #                               weights (phase 1 is skipped) instead of from scratch
 
 
 @dataclass
@@ -93,6 +96,10 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (saved in the run folder)."""
         return dataclasses.asdict(self)
+
+
+#: diffusers `get_scheduler` names the trainer accepts for `train.lr_schedule`
+LR_SCHEDULES = ("constant_with_warmup", "cosine", "linear")
 
 
 def _check_model_args(section: str, args: dict[str, Any]) -> None:
@@ -128,6 +135,8 @@ def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
     cfg = _build(ExperimentConfig, data, "")
     for section in _MODEL_CLASSES:
         _check_model_args(section, getattr(cfg, section))
+    if cfg.train.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(f"train.lr_schedule {cfg.train.lr_schedule!r} is not one of {list(LR_SCHEDULES)}")
     return cfg
 
 

@@ -23,6 +23,8 @@ LOG_FIELDS = ("phase", "step", "loss", "metric", "lr", "grad_norm", "steps_per_s
 RESUMABLE_CHANGES = {f"config.train.{k}" for k in ("steps", "checkpoint_every", "sample_every", "log_every",
                                                    "keep_checkpoints", "export_dtype", "num_threads",
                                                    "latent_cache_mb")}
+#: Settings added after run folders existed: a folder that lacks one was made with this value.
+ADDED_SETTINGS = {"config.train.lr_schedule": "constant_with_warmup", "config.train.init_from": None}
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -39,7 +41,7 @@ def check_run_config(out_dir: Path, run_config: dict[str, Any]) -> None:
     that differs in anything but `RESUMABLE_CHANGES` (CheckpointError listing the differing keys)."""
     path = out_dir / "run_config.json"
     if path.is_file():
-        old = _flatten(json.loads(path.read_text()))
+        old = {**ADDED_SETTINGS, **_flatten(json.loads(path.read_text()))}
         new = _flatten(json.loads(json.dumps(run_config)))
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
         if diff:

@@ -19,6 +19,7 @@ from diffusion.runlog import CsvLog, check_run_config
 from diffusion.train_ae import autoencoder_phase
 from diffusion.train_unet import diffusion_phase
 from diffusion.trainctx import TrainContext, batch_stream, build_models
+from diffusion.warm_start import warm_start
 from gaitcraft.precision import make_accelerator
 
 
@@ -29,7 +30,8 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float,
            "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
     vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
-    Resuming happens automatically when `out_dir` holds a checkpoint of the same config.
+    Resuming happens automatically when `out_dir` holds a checkpoint of the same config. With
+    `train.init_from`, phase 2 starts from that model folder's weights and phase 1 is skipped.
     max_steps: stop the diffusion phase early (checkpoint and export there); rerun without it to go on.
     """
     cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
@@ -45,8 +47,11 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     accelerator.wait_for_everyone()
     torch.manual_seed(cfg.train.seed)  # identical model init on every process
     ae, unet, enc = build_models(cfg, vocab)
+    if cfg.train.init_from:
+        warm_start(cfg.train.init_from, ae, unet, enc)  # a resumed checkpoint past step 0 overrides these weights
     resume = load_checkpoint(out / "checkpoints")
-    phase, step = (resume[1]["phase"], resume[1]["step"]) if resume else ("autoencoder", 0)
+    first = "diffusion" if cfg.train.init_from else "autoencoder"
+    phase, step = (resume[1]["phase"], resume[1]["step"]) if resume else (first, 0)
     generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
     log = CsvLog(out / "log.csv", phase, step) if accelerator.is_main_process else None
     ctx = TrainContext(cfg, accelerator, out, ae.to(accelerator.device), unet.to(accelerator.device),

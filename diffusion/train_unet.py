@@ -63,7 +63,7 @@ def diffusion_phase(ctx: TrainContext) -> Path:
     ae = ctx.autoencoder.eval().requires_grad_(False)
     denoiser = Denoiser(ctx.unet, ctx.encoder).train()
     opt = torch.optim.AdamW(denoiser.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    lr_sched = get_scheduler("constant_with_warmup", opt, num_warmup_steps=tc.lr_warmup_steps)
+    lr_sched = get_scheduler(tc.lr_schedule, opt, num_warmup_steps=tc.lr_warmup_steps, num_training_steps=tc.steps)
     ema = EMAModel(denoiser.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
     noise_sched = scheduler_from_config(s, "ddpm")
     step = _resume(ctx, denoiser, ema, opt, lr_sched) if ctx.resume is not None else 0

@@ -83,3 +83,25 @@ def test_shipped_generator_follows_view_and_clothing(generated):
     """The first shipped generator ignored its conditions (view 0 %, clothing 25 % on these four walks)."""
     acc = {a: r["accuracy"] for a, r in evaluate_classifiers(CLASSIFIERS, generated, progress=False)["attributes"].items()}
     assert acc["clothing"] >= 75 and acc["view"] >= 50, acc
+
+
+def test_extension_config_warm_starts_from_the_shipped_generator():
+    """configs/diffusion/default_extend.yaml builds exactly the shipped architecture, so its init_from loads."""
+    import json
+
+    import torch
+
+    from conditioning.vocab import ConditionVocab
+    from diffusion.config import load_config
+    from diffusion.trainctx import build_models
+    from diffusion.warm_start import warm_start
+
+    cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default_extend.yaml")
+    shipped = REPO_ROOT / cfg.train.init_from
+    enc_cfg = json.loads((shipped / "condition_encoder" / "config.json").read_text())
+    vocab = ConditionVocab.from_labels(enc_cfg["identities"], enc_cfg["clothing"], enc_cfg["carry"])
+    ae, unet, enc = build_models(cfg, vocab)
+    before = unet.conv_in.weight.detach().clone()
+    warm_start(cfg.train.init_from, ae, unet, enc)
+    assert ae.config.scaling_factor != 1.0  # the shipped latent scaling came along
+    assert not torch.equal(before, unet.conv_in.weight)

@@ -55,3 +55,66 @@ def test_bad_config_name_is_one_line_error(tree, tmp_path, capsys):
     assert main(["train", "--data", str(tree), "--out", str(tmp_path / "r"), "--config", "nosuch"]) == 2
     err = capsys.readouterr().err
     assert "nosuch.yaml" in err and err.strip().count("\n") == 0
+
+
+def _tiny_with(tmp_path, name: str, extra: str) -> str:
+    """The tiny config with lines added to its train section (the last section of the file)."""
+    path = tmp_path / name
+    path.write_text(open(TINY).read().rstrip("\n") + "\n" + extra)
+    return str(path)
+
+
+def test_init_from_starts_phase_two_from_a_model_and_resumes(tree, tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    base = tmp_path / "base"
+    assert main(["train", "--data", str(tree), "--out", str(base), "--config", TINY]) == 0
+    model = base / "model"
+    cfg = _tiny_with(tmp_path, "extend.yaml", f"  init_from: {model}\n  lr_schedule: cosine\n  lr: 1.0e-12\n")
+    run = tmp_path / "extend"
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", cfg, "--max-steps", "3"]) == 0
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert {r["phase"] for r in rows} == {"diffusion"}  # phase 1 skipped
+    # at a vanishing learning rate the exported UNet is the starting model (EMA of unchanged weights)
+    name = "diffusion_pytorch_model.safetensors"
+    for part in ("unet", "condition_encoder", "autoencoder"):
+        a, b = load_file(model / part / name), load_file(run / "model" / part / name)
+        assert all(float((a[k].float() - b[k].float()).abs().max()) < 2e-3 for k in a), part
+    lrs = [float(r["lr"]) for r in rows]
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", cfg]) == 0
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    steps = [int(r["step"]) for r in rows]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+    assert lrs[-1] > float(rows[-1]["lr"])  # the cosine schedule decays after warm-up
+
+
+def test_init_from_a_model_of_another_architecture_is_refused(tree, tmp_path, capsys):
+    other = _tiny_with(tmp_path, "other.yaml", "  steps: 2\n")
+    text = open(other).read().replace("emb_dim: 32", "emb_dim: 16")
+    open(other, "w").write(text)
+    base = tmp_path / "base"
+    assert main(["train", "--data", str(tree), "--out", str(base), "--config", other]) == 0
+    cfg = _tiny_with(tmp_path, "extend.yaml", f"  init_from: {base / 'model'}\n")
+    capsys.readouterr()
+    assert main(["train", "--data", str(tree), "--out", str(tmp_path / "x"), "--config", cfg]) == 2
+    err = capsys.readouterr().err
+    assert "'unet'" in err and "another config" in err and "emb_dim" in err and err.strip().count("\n") == 0
+
+
+def test_unknown_lr_schedule_is_refused(tree, tmp_path, capsys):
+    cfg = _tiny_with(tmp_path, "bad.yaml", "  lr_schedule: polynomial_wiggle\n")
+    assert main(["train", "--data", str(tree), "--out", str(tmp_path / "x"), "--config", cfg]) == 2
+    err = capsys.readouterr().err
+    assert "polynomial_wiggle" in err and "cosine" in err
+
+
+def test_run_folder_from_before_added_settings_still_resumes(tree, tmp_path):
+    import json
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY, "--max-steps", "3"]) == 0
+    saved = json.loads((run / "run_config.json").read_text())
+    for key in ("lr_schedule", "init_from"):  # absent from folders written before these settings existed
+        del saved["config"]["train"][key]
+    (run / "run_config.json").write_text(json.dumps(saved))
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY]) == 0
