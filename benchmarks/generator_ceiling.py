@@ -33,7 +33,7 @@ from tqdm.auto import tqdm  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
-from benchmarks.generator_quality import GEN_TYPES, REAL_PROBE_TYPES, classify, rows  # noqa: E402
+from benchmarks.generator_quality import GEN_TYPES, REAL_PROBE_TYPES, check_exact_labels, classify, rows  # noqa: E402
 from diffusion.autoencoder import SilhouetteAutoencoder  # noqa: E402
 from diffusion.data import CUT, to_model_frames, to_uint8_64  # noqa: E402
 from diffusion.loading import load_model  # noqa: E402
@@ -43,6 +43,7 @@ from eval.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.io.opengait_tree import write_opengait_sequence  # noqa: E402
+from synth_datasets.synth_finalize import assemble  # noqa: E402
 from synth_datasets.synth_store import is_done, write_row  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,6 +79,8 @@ def write_variants(index: DatasetIndex, ae: SilhouetteAutoencoder, work: Path, n
         for v, arr in variants(rec.load(), ae).items():
             write_opengait_sequence(roots[v], rec.labels, arr)
             write_row(roots[v], rec.labels, len(arr))
+    for r in roots.values():
+        assemble(r)  # manifest.jsonl: the exact carried object, which the bg-* folder name does not say
     return {v: DatasetIndex.open(r) for v, r in roots.items()}
 
 
@@ -98,6 +101,7 @@ def main() -> int:
     ae = load_model(SilhouetteAutoencoder, Path(args.model) / "autoencoder", "autoencoder").eval()
     sets = {"train": train.filter(subjects=ids, seq_types=GEN_TYPES), "test": test.filter(seq_types=GEN_TYPES)}
     trees = {name: write_variants(index, ae, work, name) for name, index in sets.items()}
+    check_exact_labels(*(t for v in trees.values() for t in v.values()))
 
     log("attribute classifiers")
     ctrl = {}

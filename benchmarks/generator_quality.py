@@ -40,6 +40,7 @@ from gaitcraft.defaults import parse_guidance  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
+from synth_datasets.synth_finalize import assemble  # noqa: E402
 from synth_datasets.synth_generate import generate_jobs  # noqa: E402
 from synth_datasets.synth_plan import SeqJob  # noqa: E402
 from synth_datasets.synth_spec import SynthSpec  # noqa: E402
@@ -59,6 +60,14 @@ def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
         jobs.append(SeqJob(lab.subject, lab.seq_type, float(lab.view), lab.clothing, lab.carry,
                            IdentityRecipe("train", (lab.subject,))))
     return sorted(jobs, key=lambda j: j.key)
+
+
+def check_exact_labels(*indexes: DatasetIndex) -> None:
+    """Refuse to score trees whose carry labels are generic (read from type names, not from a manifest)."""
+    for index in indexes:
+        generic = sorted({r.labels.carry for r in index} & {"bag"})
+        if generic:
+            raise SystemExit(f"{index.root}: carry labels {generic} are generic (no manifest.jsonl?)")
 
 
 def classify(classifiers: Path, index: DatasetIndex) -> dict[str, float]:
@@ -105,7 +114,11 @@ def main() -> int:
         done = generate_jobs(pipe, work / name, jobs, lambda j: j.labels(args.seed, sha), args.seed, spec.frames,
                              spec.steps, spec.guidance, args.batch)
         timings[name] = {**done, "sequences": len(jobs)}
+        # manifest.jsonl carries the exact labels (carried object, view); without it a tree is read by its
+        # folder names, where bg-* only says 'bag' and the carry classifier scores every bag as wrong
+        assemble(work / name)
     gen, novel = DatasetIndex.open(work / "train_ids"), DatasetIndex.open(work / "novel")
+    check_exact_labels(gen, novel)
 
     log("attribute classifiers")
     real_held_out = test.filter(seq_types=GEN_TYPES)
