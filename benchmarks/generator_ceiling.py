@@ -18,8 +18,6 @@ measured against on this architecture.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -33,7 +31,15 @@ from tqdm.auto import tqdm  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
-from benchmarks.generator_quality import GEN_TYPES, REAL_PROBE_TYPES, check_exact_labels, classify, rows  # noqa: E402
+from benchmarks.generator_quality import (  # noqa: E402
+    GEN_TYPES,
+    REAL_PROBE_TYPES,
+    check_exact_labels,
+    classify,
+    rows,
+    scoring_parser,
+    write_results,
+)
 from diffusion.autoencoder import SilhouetteAutoencoder  # noqa: E402
 from diffusion.data import CUT, to_model_frames, to_uint8_64  # noqa: E402
 from diffusion.loading import load_model  # noqa: E402
@@ -41,7 +47,6 @@ from eval.generation_metrics import identity_retention  # noqa: E402
 from eval.privacy import resolve_recognizer  # noqa: E402
 from eval.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
-from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.io.opengait_tree import write_opengait_sequence  # noqa: E402
 from synth_datasets.synth_finalize import assemble  # noqa: E402
 from synth_datasets.synth_store import is_done, write_row  # noqa: E402
@@ -85,11 +90,7 @@ def write_variants(index: DatasetIndex, ae: SilhouetteAutoencoder, work: Path, n
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=str(REPO / "assets" / "models" / "generator"))
-    ap.add_argument("--data", default="work/data/procedural50", help="procedural tree with partition.json")
-    ap.add_argument("--recognizer", help="recognizer run (default: the shipped one)")
-    ap.add_argument("--classifiers", default=str(REPO / "assets" / "models" / "classifiers"))
+    ap = scoring_parser(__doc__)
     ap.add_argument("--ids", type=int, default=10, help="training identities, as in generator_quality.py")
     ap.add_argument("--work", default="work/bench/generator_ceiling")
     ap.add_argument("--out", default="benchmarks/results/generator_ceiling.md")
@@ -124,10 +125,7 @@ def main() -> int:
 
     result = {"model": args.model, "training_ids": ids, "frames": FRAMES, "controllability": ctrl,
               "identity_retention": retention}
-    out = Path(args.out)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=2, default=str))
-    atomic_write_text(out, report(result))
-    print(out.read_text())
+    write_results(Path(args.out), result, report)
     return 0
 
 

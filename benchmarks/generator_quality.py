@@ -81,12 +81,18 @@ def rows(emb, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return emb.embeddings[mask], emb.subjects[mask]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scoring_parser(doc: str) -> argparse.ArgumentParser:
+    """An argument parser with the generator, data and scoring-model options these benchmarks share."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(REPO / "assets" / "models" / "generator"))
     ap.add_argument("--data", default="work/data/procedural50", help="procedural tree with partition.json")
     ap.add_argument("--recognizer", help="recognizer run (default: the shipped one)")
     ap.add_argument("--classifiers", default=str(REPO / "assets" / "models" / "classifiers"))
+    return ap
+
+
+def main() -> int:
+    ap = scoring_parser(__doc__)
     ap.add_argument("--ids", type=int, default=10, help="training identities to regenerate")
     ap.add_argument("--novel", type=int, default=15, help="novel identities")
     ap.add_argument("--novel-views", default="0:180:36")
@@ -149,11 +155,15 @@ def main() -> int:
               "novel_consistency": consistency,
               "privacy": {k: v for k, v in privacy.items() if k != "per_identity"},
               "fgd_vs_all_training_ids": fgd_train, "fgd_vs_same_ids": fgd_same}
-    out = Path(args.out)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=2, default=str))
-    atomic_write_text(out, report(result))
-    print(out.read_text())
+    write_results(Path(args.out), result, report)
     return 0
+
+
+def write_results(out: Path, result: dict, render) -> None:
+    """`out` (Markdown from `render(result)`, also printed) and its `.json` twin, atomically."""
+    atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=2, default=str))
+    atomic_write_text(out, render(result))
+    print(out.read_text())
 
 
 def report(r: dict) -> str:
