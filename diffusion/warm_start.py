@@ -37,7 +37,7 @@ def warm_start(folder: str | Path, ae: SilhouetteAutoencoder, unet: SpatioTempor
     if not root.is_absolute() and not root.exists() and (REPO_ROOT / root).exists():
         root = REPO_ROOT / root  # configs name repository folders such as assets/models/generator
     if not (root / "model_index.json").is_file():
-        raise CheckpointError("--init-from needs a model folder (model_index.json is missing)", root)
+        raise CheckpointError("train.init_from needs a model folder (model_index.json is missing)", root)
     for name, cls, target in (("autoencoder", SilhouetteAutoencoder, ae), ("unet", SpatioTemporalUNet, unet),
                               ("condition_encoder", ConditionEncoder, enc)):
         if not (root / name).is_dir():
