@@ -57,7 +57,7 @@ def tree(tmp_path_factory):
 
 def tiny_config(**train) -> RecognizerConfig:
     cfg = load_config("gaitbase_cpu_small")
-    model = dataclasses.replace(cfg.model, channels=(8, 8, 8, 8), embed_dim=8)
+    model = dataclasses.replace(cfg.model, channels=(16, 16, 16, 16), embed_dim=8)
     base = {"total_steps": 4, "p": 2, "k": 4, "frames": 6, "save_every": 2, "log_every": 1, "mixed_precision": "no"}
     t = dataclasses.replace(cfg.train, **(base | train))
     return dataclasses.replace(cfg, model=model, train=t, optim=dataclasses.replace(cfg.optim, milestones=(3,)))
@@ -78,7 +78,7 @@ def test_train_checkpoints_and_exact_resume(tree, tmp_path):
     assert [r["step"] for r in log] == [1, 2, 3, 4] and log[-1]["lr"] == pytest.approx(0.01)  # milestone 3
     model, meta = load_recognizer(tmp_path / "a")
     assert meta["classes"] == ["000", "001", "002", "003"] and meta["finished"]
-    assert model.cfg.channels == (8, 8, 8, 8)
+    assert model.cfg.channels == (16, 16, 16, 16)
 
 
 def test_resume_with_another_config_is_refused(tree, tmp_path):
@@ -128,7 +128,7 @@ def test_evaluate_protocols_and_embedding_cache(tree, tmp_path):
 
 def test_attribute_classifiers_train_and_eval(tree, tmp_path):
     cfg = load_config("attributes_cpu_small", ClassifierConfig)
-    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, channels=(8, 8, 8, 8), embed_dim=4),
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, channels=(16, 16, 16, 16), embed_dim=4),
                               train=tiny_config(total_steps=2).train)
     out = train_classifiers(cfg, tree, tmp_path / "cls", progress=False)
     assert out["classes"] == {"view": [0.0, 90.0], "clothing": ["coat", "normal"], "carry": ["backpack", "none"]}
