@@ -13,7 +13,7 @@ import torch
 
 from conditioning.encoder import ConditionEncoder
 from diffusion.autoencoder import SilhouetteAutoencoder
-from diffusion.loading import load_model
+from diffusion.pipeline import GaitCraftPipeline
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.errors import CheckpointError
 from gaitcraft.paths import REPO_ROOT
@@ -36,23 +36,17 @@ def warm_start(folder: str | Path, ae: SilhouetteAutoencoder, unet: SpatioTempor
     root = Path(folder)
     if not root.is_absolute() and not root.exists() and (REPO_ROOT / root).exists():
         root = REPO_ROOT / root  # configs name repository folders such as assets/models/generator
-    if not (root / "model_index.json").is_file():
-        raise CheckpointError("train.init_from needs a model folder (model_index.json is missing)", root)
-    for name, cls, target in (("autoencoder", SilhouetteAutoencoder, ae), ("unet", SpatioTemporalUNet, unet),
-                              ("condition_encoder", ConditionEncoder, enc)):
-        if not (root / name).is_dir():
-            raise CheckpointError(f"model folder is missing component {name!r} (folder {name}/)", root)
-        saved = load_model(cls, root / name, name)
+    saved_pipe = GaitCraftPipeline.from_pretrained(root)  # refuses folders missing a component, in one line
+    for name, target in (("autoencoder", ae), ("unet", unet), ("condition_encoder", enc)):
+        saved = getattr(saved_pipe, name)
         want, have = _arch(target), _arch(saved)
         diff = sorted(k for k in set(want) | set(have) if _norm(want.get(k)) != _norm(have.get(k)))
         if diff:
             shown = ", ".join(f"{k}: {have.get(k)!r} vs {want.get(k)!r}" for k in diff[:3])
             raise CheckpointError(f"component {name!r} was trained with another config or vocabulary "
                                   f"(saved vs this run: {shown}{' ...' if len(diff) > 3 else ''})", root)
-        # exported weights may be float16: training continues in float32
-        target.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved.state_dict().items()})
-        if name == "autoencoder":
-            ae.register_to_config(scaling_factor=saved.config.scaling_factor)
+        target.load_state_dict(saved.state_dict())  # copies into the run's float32 parameters
+    ae.register_to_config(scaling_factor=saved_pipe.autoencoder.config.scaling_factor)
 
 
 def _norm(value):
