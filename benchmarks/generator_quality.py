@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
 from conditioning.identity import IdentityRecipe  # noqa: E402
+from conditioning.novel import METHODS  # noqa: E402
 from eval.attribute_classifiers import evaluate_classifiers  # noqa: E402
 from eval.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
 from eval.privacy import resolve_recognizer  # noqa: E402
@@ -96,6 +97,8 @@ def main() -> int:
     ap.add_argument("--ids", type=int, default=10, help="training identities to regenerate")
     ap.add_argument("--novel", type=int, default=15, help="novel identities")
     ap.add_argument("--novel-views", default="0:180:36")
+    ap.add_argument("--novel-method", default=SynthSpec.method, choices=METHODS,
+                    help="how novel identities are drawn (as `gaitcraft synth --method`)")
     ap.add_argument("--frames", type=int, default=30, help="frames per generated sequence")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--guidance", type=parse_guidance, default=SynthSpec.guidance,
@@ -111,7 +114,7 @@ def main() -> int:
     train, test = open_split(args.data, "train"), open_split(args.data, "test")
     ids = sorted(train.subjects)[: args.ids]
     spec = SynthSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
-                     frames=args.frames, seed=args.seed, guidance=args.guidance)
+                     frames=args.frames, seed=args.seed, guidance=args.guidance, method=args.novel_method)
     pipe, spec, record, novel_jobs = prepare(spec, args.model)
     sha = record["model_sha256"]
     timings = {}
@@ -172,7 +175,7 @@ def report(r: dict) -> str:
     lines = [header("Generator quality (issue 5 bars)"),
              f"- model: `{r['model']}` (sha256 {r['model_sha256'][:12]}); sampler {r['spec']['steps']} steps, "
              f"guidance {r['spec']['guidance']}; training identities {', '.join(r['training_ids'])}; "
-             f"{r['spec']['identities']} novel identities; types {', '.join(GEN_TYPES)}",
+             f"{r['spec']['identities']} novel identities ({r['spec']['method']}); types {', '.join(GEN_TYPES)}",
              "- generated: " + "; ".join(f"{k} {v['sequences']} sequences ({v['generated']} new in this run, "
                                           f"{v['seconds']:.0f} s)" for k, v in r["generation"].items()), "",
              "| attribute classifier accuracy (%) | " + " | ".join(c) + " | bar |",

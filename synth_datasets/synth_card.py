@@ -61,8 +61,10 @@ def write_synth_card(root: str | Path, labels: list[SequenceLabels], record: dic
     prev = "\n".join(f"- `{p}`" for p in previews.get("sheet", []) + previews.get("gifs", [])) or "- none"
     sections = {"Generator": gen, "Seeds": seeds, "Privacy audit": _privacy_section(privacy),
                 "Curation": _curation_section(curation), "Previews": prev}
-    summary = ("Synthetic gait silhouettes of novel identities (mixtures in the generator's identity space that "
-               "belong to no training subject), drawn from a trained GaitCraft diffusion model. Every identity is "
+    drawn = {"dirichlet": "mixtures of training identities in the generator's identity space",
+             "gaussian": "draws from a Gaussian fitted to the generator's identity space"}[spec["method"]]
+    summary = (f"Synthetic gait silhouettes of novel identities ({drawn}, kept away from every training subject), "
+               "drawn from a trained GaitCraft diffusion model. Every identity is "
                "in TRAIN_SET of `partition.json`. Sequence types use CASIA-B naming: nm = normal, "
                f"bg = carrying ({spec['bag']}), cl = long coat.")
     return write_card(root, "GaitCraft synthetic gait dataset", summary, labels, sections, spec=record)

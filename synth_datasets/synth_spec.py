@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from conditioning.novel import DEFAULT_METHOD
 from diffusion.guidance import guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
@@ -40,7 +41,7 @@ class SynthSpec:
     steps: int = 15
     guidance: float | dict[str, float] = DEFAULT_GUIDANCE  # joint scale, or {factor: scale} per factor
     bag: str = "auto"
-    method: str = "dirichlet"
+    method: str = DEFAULT_METHOD
     margin: float = 0.5
     separation: float = 0.0
     prefix: str = "syn"

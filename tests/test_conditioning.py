@@ -136,6 +136,22 @@ def test_sample_novel_is_reproducible_and_keeps_the_margin(encoder, method):
         sample_novel(table, IDS, n=3, seed=0, method=method, margin=100.0, max_tries=50)
 
 
+def test_default_novel_identities_stand_further_apart_than_mixtures(encoder):
+    """The default (Gaussian) draws keep novel people apart from each other; 3-way mixtures crowd the bank's centre."""
+    table = encoder.identity_table
+    scale = nn_distance_scale(table)
+
+    def spread(recipes) -> float:  # median distance from each novel identity to its nearest other one, in bank units
+        vecs = torch.stack([encoder.resolve_identity(r) for r in recipes]).detach().double()
+        d = torch.cdist(vecs, vecs).fill_diagonal_(float("inf"))
+        return float(d.min(dim=1).values.median()) / scale
+
+    default = sample_novel(table, IDS, n=8, seed=0)
+    assert default[0].kind == "vector" and default[0].meta["method"] == "gaussian"
+    mixtures = sample_novel(table, IDS, n=8, seed=0, method="dirichlet")
+    assert spread(default) > 1.2 * spread(mixtures)
+
+
 def test_encoder_identity_operations(encoder):
     mixed = encoder.mix(["001", "002"], [1.0, 3.0])
     assert torch.allclose(encoder.resolve_identity(mixed),

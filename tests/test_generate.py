@@ -54,7 +54,8 @@ def test_generate_writes_tree_manifest_gifs_and_sheet(model, tmp_path, capsys):
     assert sorted(r["path"] for r in rows) == ["novel001s1/bg-01/000", "novel001s1/bg-01/090",
                                               "novel002s1/bg-01/000", "novel002s1/bg-01/090"]
     lab = rows[0]["labels"]
-    assert lab["carry"] == "bag" and lab["provenance"]["identity_recipe"]["kind"] == "mix"
+    recipe = lab["provenance"]["identity_recipe"]
+    assert lab["carry"] == "bag" and recipe["kind"] == "vector" and recipe["meta"]["method"] == "gaussian"
     assert len(lab["provenance"]["model_sha256"]) == 64 and lab["provenance"]["seed"] == 1
     arr = read_opengait_sequence(root / "novel001s1" / "bg-01" / "090" / "090.pkl")
     assert arr.shape == (6, 64, 64) and arr.dtype == np.uint8 and set(np.unique(arr)) <= {0, 255}

@@ -44,11 +44,12 @@ def test_dataset_layout_card_and_provenance(model, tmp_path):
     bg = next(r["labels"] for r in rows if r["path"].split("/")[1] == "bg-01")
     assert (bg["clothing"], bg["carry"]) == ("normal", "bag")
     prov = bg["provenance"]
-    assert prov["identity_recipe"]["kind"] == "mix" and len(prov["model_sha256"]) == 64
+    assert prov["identity_recipe"]["meta"]["method"] == "gaussian" and len(prov["model_sha256"]) == 64
     assert prov["sequence_seed"] == sequence_seed(0, ("syn0001", "bg-01", "000"))
     assert json.loads((root / "partition.json").read_text()) == {"TRAIN_SET": ["syn0001", "syn0002"], "TEST_SET": []}
     card = (root / "README.md").read_text()
-    for needle in ("model sha256", "master seed 0", "## Privacy audit", "## Curation", "mocap.cs.cmu.edu", "anny"):
+    for needle in ("model sha256", "master seed 0", "## Privacy audit", "## Curation", "mocap.cs.cmu.edu", "anny",
+                   "draws from a Gaussian fitted to the generator's identity space"):
         assert needle in card
     assert (root / "previews" / "contact_sheet.png").is_file() and list((root / "previews").glob("*.gif"))
     # view folders hold only the pkl (OpenGait loads every file there)
