@@ -154,6 +154,7 @@ def main() -> int:
     fgd_same = fgd(e_gen.embeddings, real_same[0], None, seed=args.seed)
 
     result = {"model": args.model, "model_sha256": sha, "spec": spec.to_json(), "training_ids": ids,
+              "classifiers": args.classifiers, "recognizer": args.recognizer or "shipped",
               "generation": timings, "controllability": ctrl, "identity_retention": retention,
               "novel_consistency": consistency,
               "privacy": {k: v for k, v in privacy.items() if k != "per_identity"},
@@ -176,6 +177,7 @@ def report(r: dict) -> str:
              f"- model: `{r['model']}` (sha256 {r['model_sha256'][:12]}); sampler {r['spec']['steps']} steps, "
              f"guidance {r['spec']['guidance']}; training identities {', '.join(r['training_ids'])}; "
              f"{r['spec']['identities']} novel identities ({r['spec']['method']}); types {', '.join(GEN_TYPES)}",
+             f"- scored by: classifiers `{r.get('classifiers', 'shipped')}`, recognizer `{r.get('recognizer', 'shipped')}`",
              "- generated: " + "; ".join(f"{k} {v['sequences']} sequences ({v['generated']} new in this run, "
                                           f"{v['seconds']:.0f} s)" for k, v in r["generation"].items()), "",
              "| attribute classifier accuracy (%) | " + " | ".join(c) + " | bar |",
