@@ -31,7 +31,9 @@ def walkers(tmp_path_factory):
 def test_shipped_classifiers_read_view_and_clothing(walkers):
     result = evaluate_classifiers(CLASSIFIERS, walkers, progress=False)
     acc = {a: r["accuracy"] for a, r in result["attributes"].items()}
-    assert acc["clothing"] >= 80 and acc["view"] >= 60 and acc["carry"] >= 80, acc
+    # the shipped 600-step classifiers read all 18 of these walks right (BENCHMARKS: 98.9 / 100 / 97.6 % on
+    # held-out subjects); 1 error costs 5.6 points, so a few errors pass but an untrained or swapped head fails
+    assert acc["clothing"] >= 90 and acc["view"] >= 80 and acc["carry"] >= 90, acc
 
 
 def test_shipped_recognizer_matches_sessions_of_the_same_walker(walkers):
