@@ -9,13 +9,11 @@ import numpy as np
 import torch
 
 from conditioning.identity import IdentityRecipe, mix
+from gaitcraft.defaults import DEFAULT_NOVEL_METHOD, NOVEL_METHODS
 from gaitcraft.errors import ConfigError
 
-METHODS = ("dirichlet", "gaussian")
-#: Gaussian draws sit nearly as far from each other as training identities do (~0.9 x the bank's nearest-neighbour
-#: distance, against ~0.5 for 3-way mixtures), so each holds as one person across views and types
-#: (BENCHMARKS.md: 78 % cross-view rank-1 among novel identities, against 54 % for mixtures, same model).
-DEFAULT_METHOD = "gaussian"
+METHODS = tuple(NOVEL_METHODS)
+DEFAULT_METHOD = DEFAULT_NOVEL_METHOD
 
 
 def nn_distance_scale(table: torch.Tensor) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gaitcraft.defaults import format_guidance
+from gaitcraft.defaults import NOVEL_METHODS, format_guidance
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
 
@@ -61,9 +61,7 @@ def write_synth_card(root: str | Path, labels: list[SequenceLabels], record: dic
     prev = "\n".join(f"- `{p}`" for p in previews.get("sheet", []) + previews.get("gifs", [])) or "- none"
     sections = {"Generator": gen, "Seeds": seeds, "Privacy audit": _privacy_section(privacy),
                 "Curation": _curation_section(curation), "Previews": prev}
-    drawn = {"dirichlet": "mixtures of training identities in the generator's identity space",
-             "gaussian": "draws from a Gaussian fitted to the generator's identity space"}[spec["method"]]
-    summary = (f"Synthetic gait silhouettes of novel identities ({drawn}, kept away from every training subject), "
+    summary = (f"Synthetic gait silhouettes of novel identities ({NOVEL_METHODS[spec['method']]}, kept away from every training subject), "
                "drawn from a trained GaitCraft diffusion model. Every identity is "
                "in TRAIN_SET of `partition.json`. Sequence types use CASIA-B naming: nm = normal, "
                f"bg = carrying ({spec['bag']}), cl = long coat.")

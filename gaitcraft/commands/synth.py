@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
+from gaitcraft.defaults import DEFAULT_GUIDANCE, DEFAULT_NOVEL_METHOD, NOVEL_METHODS, parse_guidance
 
 #: flag name -> spec key
 SPEC_FLAGS = {"identities": "identities", "types": "types", "views": "views", "frames": "frames", "seed": "seed",
@@ -40,8 +40,8 @@ def add_parser(sub, name: str, summary: str):
                         "identity=8,view=4,carry=6 (factors left out get 1), or a joint base with factors set apart, e.g. "
                         "all=4,identity=8; add rescale=0.7 to temper large scales (diffusers guidance rescale)")
     p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
-    p.add_argument("--method", help="novel-identity sampling: gaussian (default: draws from a Gaussian fitted to the "
-                   "identity bank) or dirichlet (mixtures of 3 training identities)")
+    p.add_argument("--method", help="novel-identity sampling: " + "; ".join(
+        f"{m}{' (default)' if m == DEFAULT_NOVEL_METHOD else ''}: {d}" for m, d in NOVEL_METHODS.items()))
     p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
     p.add_argument("--separation", type=float, help="min distance between novel identities, same unit (0)")
     p.add_argument("--prefix", help="subject id prefix (default syn -> syn0001)")
