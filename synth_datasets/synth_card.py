@@ -10,6 +10,12 @@ from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
 
 
+def _bags_text(bag: str) -> str:
+    """How the card names the bg carry: one bag, or the bags cycled over identities."""
+    bags = [b.strip() for b in bag.split(",") if b.strip()]
+    return bags[0] if len(bags) == 1 else f"{', '.join(bags)}, cycled over identities"
+
+
 def _privacy_section(privacy: dict[str, Any] | None) -> str:
     """Markdown of the privacy audit results (or how to run it)."""
     if not privacy:
@@ -64,5 +70,5 @@ def write_synth_card(root: str | Path, labels: list[SequenceLabels], record: dic
     summary = (f"Synthetic gait silhouettes of novel identities ({NOVEL_METHODS[spec['method']]}, kept away from every training subject), "
                "drawn from a trained GaitCraft diffusion model. Every identity is "
                "in TRAIN_SET of `partition.json`. Sequence types use CASIA-B naming: nm = normal, "
-               f"bg = carrying ({spec['bag']}), cl = long coat.")
+               f"bg = carrying ({_bags_text(spec['bag'])}), cl = long coat.")
     return write_card(root, "GaitCraft synthetic gait dataset", summary, labels, sections, spec=record)

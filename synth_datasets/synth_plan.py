@@ -54,9 +54,10 @@ def generators(seed: int, jobs: list[SeqJob]) -> list[torch.Generator]:
 
 def plan_jobs(subjects: list[str], recipes: list[IdentityRecipe], types: list[str], views: list[float],
               conditions) -> list[SeqJob]:
-    """Jobs in (identity, type, view) order; `conditions(type) -> (clothing, carry)`."""
-    return [SeqJob(s, t, float(v), *conditions(t), r)
-            for s, r in zip(subjects, recipes) for t in types for v in views]
+    """Jobs in (identity, type, view) order; `conditions(i, type) -> (clothing, carry)` for the i-th (1-based)
+    identity."""
+    return [SeqJob(s, t, float(v), *conditions(i, t), r)
+            for i, (s, r) in enumerate(zip(subjects, recipes), start=1) for t in types for v in views]
 
 
 def shard(jobs: list[SeqJob], rank: int, world: int) -> list[SeqJob]:

@@ -18,8 +18,8 @@ from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from synth_datasets.spec import parse_types, parse_views
 
-#: Preferred carry values for `bg` when the spec says 'auto' (the first one the model knows wins).
-BAG_PREFERENCE = ("bag", "shoulder_bag", "backpack", "handbag")
+#: The exact bags `bag='auto'` spreads over the identities (those the model knows); 'bag' is the generic fallback.
+EXACT_BAGS = ("shoulder_bag", "backpack", "handbag")
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class SynthSpec:
 
     identities: number of novel identities; types: CASIA-B style type folders ('nm-01', 'bg-01', 'cl-01');
     views: degrees; frames: frames per sequence; seed: master seed (identities and every sequence's noise);
-    steps / guidance: sampler steps and classifier-free guidance scale; bag: the carry value of `bg` types
-    ('auto' = the first of bag, shoulder_bag, backpack, handbag the model knows); method / margin / separation:
+    steps / guidance: sampler steps and classifier-free guidance scale; bag: the carry value of `bg` types, or
+    several separated by commas, cycled over identities and bg-NN like the procedural subjects' own bags ('auto' =
+    every one of shoulder_bag, backpack, handbag the model knows, else 'bag'); method / margin / separation:
     novel-identity sampling (see `conditioning.sample_novel`); prefix: subject id prefix ('syn0001').
     """
 
@@ -94,10 +95,19 @@ class SynthSpec:
         """'syn0001', 'syn0002', ... one per novel identity."""
         return [f"{self.prefix}{i:04d}" for i in range(1, self.identities + 1)]
 
-    def conditions(self, seq_type: str) -> tuple[str, str]:
-        """(clothing, carry) of a sequence type: nm -> normal/none, bg -> normal/`bag`, cl -> coat/none."""
-        prefix = seq_type.split("-")[0]
-        return {"nm": ("normal", "none"), "bg": ("normal", self.bag), "cl": ("coat", "none")}[prefix]
+    @property
+    def bags(self) -> list[str]:
+        """The carry values `bg` types cycle over (one unless `bag` lists several)."""
+        return [b.strip() for b in self.bag.split(",") if b.strip()]
+
+    def conditions(self, subject_index: int, seq_type: str) -> tuple[str, str]:
+        """(clothing, carry) of the 1-based identity `subject_index`'s sequence type: nm -> normal/none,
+        cl -> coat/none, bg-NN -> normal and bag number (subject_index + NN - 2) of `bags`, so identities
+        spread evenly over the bags and one identity's bg-01, bg-02, ... carry different ones."""
+        prefix, number = seq_type.split("-")
+        bags = self.bags
+        bag = bags[(subject_index + int(number) - 2) % len(bags)] if bags else self.bag
+        return {"nm": ("normal", "none"), "bg": ("normal", bag), "cl": ("coat", "none")}[prefix]
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
@@ -117,13 +127,14 @@ def resolve_spec(spec: SynthSpec, known: dict[str, list]) -> SynthSpec:
     `bag='auto'`. Unknown conditions raise one `ConfigError` listing the valid values."""
     bag = spec.bag
     if bag == "auto":
-        bag = next((b for b in BAG_PREFERENCE if b in known["carry"]), "")
+        exact = [b for b in EXACT_BAGS if b in known["carry"]]
+        bag = ",".join(exact) or ("bag" if "bag" in known["carry"] else "")
         if any(t.startswith("bg") for t in spec.types) and not bag:
             raise ConfigError(f"the spec asks for bg sequences but the model knows no bag; its carry values: "
                               f"{', '.join(known['carry'])}")
         bag = bag or "bag"
     spec = dataclasses.replace(spec, bag=bag)
-    needed = {spec.conditions(t) for t in spec.types}
+    needed = {spec.conditions(i, t) for t in spec.types for i in range(1, len(spec.bags) + 1)}
     for factor, i in (("clothing", 0), ("carry", 1)):
         missing = sorted({c[i] for c in needed} - set(known[factor]))
         if missing:

@@ -20,7 +20,7 @@ from gaitcraft.paths import REPO_ROOT
 from synth_datasets.synth_build import prepare
 from synth_datasets.synth_generate import generate_jobs
 from synth_datasets.synth_plan import sequence_seed, shard
-from synth_datasets.synth_spec import SynthSpec
+from synth_datasets.synth_spec import SynthSpec, resolve_spec
 from synth_datasets.synth_store import META, row_path
 from tests.test_generate import files, save_tiny_model
 
@@ -69,6 +69,19 @@ def test_guidance_in_specs_and_flags():
     # a joint base with a factor set apart round-trips through the flag form and a spec
     assert parse_guidance("all=4,identity=8") == {"all": 4.0, "identity": 8.0}
     assert SynthSpec.from_json({"guidance": "all=4,identity=8"}).guidance == {"all": 4.0, "identity": 8.0}
+
+
+def test_bags_spread_over_identities_like_the_procedural_subjects():
+    known = {"clothing": ["coat", "normal"], "carry": ["backpack", "handbag", "none", "shoulder_bag"],
+             "num_frames": 30, "max_frames": 30}
+    spec = resolve_spec(SynthSpec(types=("bg-01", "bg-02")), known)
+    assert spec.bags == ["shoulder_bag", "backpack", "handbag"]
+    assert [spec.conditions(i, "bg-01")[1] for i in (1, 2, 3, 4)] == ["shoulder_bag", "backpack", "handbag",
+                                                                       "shoulder_bag"]
+    assert spec.conditions(1, "bg-02") == ("normal", "backpack") and spec.conditions(5, "cl-01") == ("coat", "none")
+    assert resolve_spec(SynthSpec(bag="handbag"), known).conditions(2, "bg-01") == ("normal", "handbag")
+    with pytest.raises(ConfigError, match="carry bag, tote but the model knows only"):
+        resolve_spec(SynthSpec(bag="backpack, tote,bag", types=("bg-01",)), known)
 
 
 def test_spec_file_flags_and_refusals(model, tmp_path, capsys):

@@ -39,7 +39,8 @@ def add_parser(sub, name: str, summary: str):
                    help=f"classifier-free guidance: one scale (default {DEFAULT_GUIDANCE:g}) or per factor, e.g. "
                         "identity=8,view=4,carry=6 (factors left out get 1), or a joint base with factors set apart, e.g. "
                         "all=4,identity=8; add rescale=0.7 to temper large scales (diffusers guidance rescale)")
-    p.add_argument("--bag", help="carry value of bg types (default auto: bag, shoulder_bag, backpack, handbag)")
+    p.add_argument("--bag", help="carry value of bg types, or several comma-separated, cycled over identities (default auto: every "
+                   "one of shoulder_bag, backpack, handbag the model knows, else bag)")
     p.add_argument("--method", help="novel-identity sampling: " + "; ".join(
         f"{m}{' (default)' if m == DEFAULT_NOVEL_METHOD else ''}: {d}" for m, d in NOVEL_METHODS.items()))
     p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
