@@ -63,6 +63,19 @@ def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
     return sorted(jobs, key=lambda j: j.key)
 
 
+def claim_work_dir(root: Path, jobs: list[SeqJob], sha: str, spec: SynthSpec) -> None:
+    """Record what a generated tree holds (model, sampler, every job's conditions) and refuse to reuse a tree
+    made for other settings: finished files are skipped by key, so a stale tree would be scored as new."""
+    record = {"model_sha256": sha, "guidance": spec.guidance, "steps": spec.steps, "frames": spec.frames,
+              "seed": spec.seed, "jobs": [[*j.key, j.clothing, j.carry] for j in jobs]}
+    path = root / "benchmark_jobs.json"
+    if path.is_file() and json.loads(path.read_text()) != record:
+        raise SystemExit(f"{root}: holds sequences generated for other settings (model, guidance or conditions); "
+                         "use another --work folder")
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(record))
+
+
 def check_exact_labels(*indexes: DatasetIndex) -> None:
     """Refuse to score trees whose carry labels are generic (read from type names, not from a manifest)."""
     for index in indexes:
@@ -120,6 +133,7 @@ def main() -> int:
     timings = {}
     for name, jobs in (("train_ids", training_identity_jobs(train, ids)), ("novel", novel_jobs)):
         log(f"generating {len(jobs)} sequences ({name})")
+        claim_work_dir(work / name, jobs, sha, spec)
         done = generate_jobs(pipe, work / name, jobs, lambda j: j.labels(args.seed, sha), args.seed, spec.frames,
                              spec.steps, spec.guidance, args.batch)
         timings[name] = {**done, "sequences": len(jobs)}
