@@ -8,11 +8,12 @@ from typing import Any
 from gaitcraft.defaults import NOVEL_METHODS, format_guidance
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
+from synth_datasets.synth_spec import split_bags
 
 
 def _bags_text(bag: str) -> str:
     """How the card names the bg carry: one bag, or the bags cycled over identities."""
-    bags = [b.strip() for b in bag.split(",") if b.strip()]
+    bags = split_bags(bag)
     return bags[0] if len(bags) == 1 else f"{', '.join(bags)}, cycled over identities"
 
 

@@ -22,6 +22,11 @@ from synth_datasets.spec import parse_types, parse_views
 EXACT_BAGS = ("shoulder_bag", "backpack", "handbag")
 
 
+def split_bags(bag: str) -> list[str]:
+    """The carry values of a spec's `bag` ('backpack' or 'shoulder_bag,backpack,handbag')."""
+    return [b.strip() for b in bag.split(",") if b.strip()]
+
+
 @dataclass(frozen=True)
 class SynthSpec:
     """Everything that determines a synthetic dataset (with the model); equal specs give identical files.
@@ -98,7 +103,7 @@ class SynthSpec:
     @property
     def bags(self) -> list[str]:
         """The carry values `bg` types cycle over (one unless `bag` lists several)."""
-        return [b.strip() for b in self.bag.split(",") if b.strip()]
+        return split_bags(self.bag)
 
     def conditions(self, subject_index: int, seq_type: str) -> tuple[str, str]:
         """(clothing, carry) of the 1-based identity `subject_index`'s sequence type: nm -> normal/none,
