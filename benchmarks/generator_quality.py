@@ -171,7 +171,7 @@ def main() -> int:
               "classifiers": args.classifiers, "recognizer": args.recognizer or "shipped",
               "generation": timings, "controllability": ctrl, "identity_retention": retention,
               "novel_consistency": consistency,
-              "privacy": {k: v for k, v in privacy.items() if k != "per_identity"},
+              "privacy": privacy,  # with each novel identity's nearest training identity and distance
               "fgd_vs_all_training_ids": fgd_train, "fgd_vs_same_ids": fgd_same}
     write_results(Path(args.out), result, report)
     return 0
