@@ -12,6 +12,15 @@ from gaitcraft.errors import ConfigError, DataError
 CLOTHING: tuple[str, ...] = ("normal", "coat")
 #: Carried objects. 'bag' is an unspecified bag (CASIA-B `bg`); the walker names the exact object.
 CARRY: tuple[str, ...] = ("none", "shoulder_bag", "backpack", "handbag", "bag")
+#: The exact bags a walker's `bg` sequence can carry (procedural subjects and synthetic identities cycle over them).
+BAGS: tuple[str, ...] = ("shoulder_bag", "backpack", "handbag")
+
+
+def cycled_bag(bags: list[str] | tuple[str, ...], seq_type: str, offset: int = 0) -> str:
+    """The bag of a `bg-NN` sequence when a walker cycles over `bags`: bg-01 carries bags[offset], bg-02 the next."""
+    return bags[(offset + int(seq_type.split("-")[1]) - 1) % len(bags)]
+
+
 #: The CASIA-B eleven views.
 CASIA_B_VIEWS: tuple[float, ...] = tuple(float(v) for v in range(0, 181, 18))
 #: CASIA-B sequence types.

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gaitcraft.vocab import BAGS, cycled_bag
 from mesh.gait_style import GaitStyle, sample_style
 
-#: Concrete bags a `bg` sequence can carry.
-BAGS = ("shoulder_bag", "backpack", "handbag")
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 
 
@@ -30,8 +29,7 @@ class SubjectRecipe:
 
     def bag_for(self, seq_type: str) -> str:
         """The exact object of a `bg-NN` sequence."""
-        n = int(seq_type.split("-")[1]) - 1
-        return self.bags[n % len(self.bags)]
+        return cycled_bag(self.bags, seq_type)
 
 
 def subject_rng(seed: int, index: int, *salt: int) -> np.random.Generator:

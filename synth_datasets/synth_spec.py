@@ -16,10 +16,8 @@ from conditioning.novel import DEFAULT_METHOD
 from diffusion.guidance import guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
+from gaitcraft.vocab import BAGS, GENERIC, cycled_bag
 from synth_datasets.spec import parse_types, parse_views
-
-#: The exact bags `bag='auto'` spreads over the identities (those the model knows); 'bag' is the generic fallback.
-EXACT_BAGS = ("shoulder_bag", "backpack", "handbag")
 
 
 def split_bags(bag: str) -> list[str]:
@@ -109,10 +107,10 @@ class SynthSpec:
         """(clothing, carry) of the 1-based identity `subject_index`'s sequence type: nm -> normal/none,
         cl -> coat/none, bg-NN -> normal and bag number (subject_index + NN - 2) of `bags`, so identities
         spread evenly over the bags and one identity's bg-01, bg-02, ... carry different ones."""
-        prefix, number = seq_type.split("-")
-        bags = self.bags
-        bag = bags[(subject_index + int(number) - 2) % len(bags)] if bags else self.bag
-        return {"nm": ("normal", "none"), "bg": ("normal", bag), "cl": ("coat", "none")}[prefix]
+        clothing, carry = GENERIC.conditions(seq_type)
+        if carry == "bag":
+            carry = cycled_bag(self.bags, seq_type, subject_index - 1) if self.bags else self.bag
+        return clothing, carry
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
@@ -132,7 +130,7 @@ def resolve_spec(spec: SynthSpec, known: dict[str, list]) -> SynthSpec:
     `bag='auto'`. Unknown conditions raise one `ConfigError` listing the valid values."""
     bag = spec.bag
     if bag == "auto":
-        exact = [b for b in EXACT_BAGS if b in known["carry"]]
+        exact = [b for b in BAGS if b in known["carry"]]
         bag = ",".join(exact) or ("bag" if "bag" in known["carry"] else "")
         if any(t.startswith("bg") for t in spec.types) and not bag:
             raise ConfigError(f"the spec asks for bg sequences but the model knows no bag; its carry values: "
