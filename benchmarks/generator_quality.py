@@ -38,6 +38,7 @@ from eval.privacy import resolve_recognizer  # noqa: E402
 from eval.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
 from gaitcraft.defaults import parse_guidance  # noqa: E402
+from gaitcraft.errors import ConfigError  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
@@ -45,6 +46,7 @@ from synth_datasets.synth_finalize import assemble  # noqa: E402
 from synth_datasets.synth_generate import generate_jobs  # noqa: E402
 from synth_datasets.synth_plan import SeqJob  # noqa: E402
 from synth_datasets.synth_spec import SynthSpec  # noqa: E402
+from synth_datasets.synth_store import check_output  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 GEN_TYPES = ("nm-01", "bg-01", "cl-01")  # one sequence per condition: normal, carrying, coat
@@ -66,14 +68,12 @@ def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
 def claim_work_dir(root: Path, jobs: list[SeqJob], sha: str, spec: SynthSpec) -> None:
     """Record what a generated tree holds (model, sampler, every job's conditions) and refuse to reuse a tree
     made for other settings: finished files are skipped by key, so a stale tree would be scored as new."""
-    record = {"model_sha256": sha, "guidance": spec.guidance, "steps": spec.steps, "frames": spec.frames,
-              "seed": spec.seed, "jobs": [[*j.key, j.clothing, j.carry] for j in jobs]}
-    path = root / "benchmark_jobs.json"
-    if path.is_file() and json.loads(path.read_text()) != record:
-        raise SystemExit(f"{root}: holds sequences generated for other settings (model, guidance or conditions); "
-                         "use another --work folder")
-    root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(record))
+    record = {"model_sha256": sha, "spec": {"guidance": spec.guidance, "steps": spec.steps, "frames": spec.frames,
+                                            "seed": spec.seed, "jobs": [[*j.key, j.clothing, j.carry] for j in jobs]}}
+    try:
+        check_output(root, record)  # the same claim `gaitcraft synth` makes on its --out
+    except ConfigError as e:
+        raise SystemExit(f"{e} (use another --work folder)") from None
 
 
 def check_exact_labels(*indexes: DatasetIndex) -> None:
