@@ -31,9 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
-
-BAGS = ("backpack", "shoulder_bag", "handbag")
-FPS = 25.0
+from gaitcraft.vocab import BAGS  # noqa: E402
+from synth_datasets.procedural import FPS  # noqa: E402
 
 
 def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dict[str, np.ndarray]:
