@@ -87,31 +87,39 @@ def read_log(run: Path) -> list[dict[str, Any]]:
 def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
                    progress: bool = True, balance_sources: bool = False,
-                   synthetic_per_batch: int | None = None, seed: int | None = None) -> dict[str, Any]:
+                   synthetic_per_batch: int | None = None, seed: int | None = None,
+                   arm: str | None = None) -> dict[str, Any]:
     """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report.
     `synthetic_per_batch` adds that many synthetic identities to each real+synthetic batch (`augmented_config`);
-    `seed` sets both runs' training seed, so the experiment can be repeated to see how far a reseed moves it."""
+    `seed` sets both runs' training seed, so the experiment can be repeated to see how far a reseed moves it.
+    `arm` ('real' or 'real+synthetic') trains and evaluates that run only and writes no report, so the two runs
+    can go in two processes; a later call without `arm` resumes both finished runs and writes the report."""
+    if arm is not None and arm not in RUNS:
+        raise ConfigError(f"unknown arm {arm!r}; valid: {', '.join(RUNS)}")
     out = Path(out)
     real_train, real_test = open_split(real, "train", partition), open_split(real, "test", partition)
-    syn = open_split(synthetic, "train")
+    # the real-only arm never reads the synthetic tree, so it can start while that tree is still being generated
+    syn = open_split(synthetic, "train") if arm != "real" else None
     probes = probe_sets_for(real_test)
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
     cfg = experiment_config(config, steps, per_source_mining, balance_sources, seed)
     configs = {"real": cfg, "real+synthetic": augmented_config(cfg, synthetic_per_batch)}
-    data = {"real": real_train, "real+synthetic": combine(real_train, syn)}
+    data = {"real": real_train, "real+synthetic": combine(real_train, syn) if syn is not None else None}
     result: dict[str, Any] = {"config": cfg.to_dict(), "steps": cfg.train.total_steps,
                               "per_source_mining": per_source_mining,
                               "balance_sources": cfg.train.source_balance, "synthetic_per_batch": synthetic_per_batch,
                               "augmented_config": configs["real+synthetic"].to_dict(),
                               "real": str(real), "synthetic": str(synthetic), "runs": {}}
-    for name in RUNS:
+    for name in RUNS if arm is None else (arm,):
         run_dir = out / "runs" / name.replace("+", "_plus_")
         summary = train(configs[name], data[name], run_dir, progress=progress)
         ev = evaluate(run_dir, real_test, "casia-b", probe_sets=probes, progress=progress)
         result["runs"][name] = {"train": {k: summary[k] for k in ("steps", "identities", "sequences", "sources")},
                                 "rank1": {k: v["mean"] for k, v in ev["probe_sets"].items()},
                                 "eval": ev, "log": read_log(run_dir)}
+    if arm is not None:
+        return result
     base, aug = (result["runs"][n]["rank1"] for n in RUNS)
     result["gain"] = {k: None if base[k] is None or aug[k] is None else aug[k] - base[k] for k in base}
     write_report(out, result)

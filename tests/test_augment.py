@@ -108,6 +108,31 @@ def test_synthetic_identities_added_beside_the_real_batch(experiment, tmp_path):
     assert list(pk_sampler(mixed.records, reseeded.train)) != list(pk_sampler(mixed.records, aug.train))
 
 
+def test_arms_in_separate_processes_then_the_report(experiment, tmp_path, capsys):
+    # the real arm alone runs before the synthetic tree exists; the other arm and the report follow
+    rep = tmp_path / "arms"
+    common = ["--real", str(experiment / "real"), "--out", str(rep), "--config", str(experiment / "tiny.yaml"),
+              "--steps", "2", "--synthetic-per-batch", "1"]
+    missing = tmp_path / "not_generated_yet"
+    assert main(["augment-experiment", "--synthetic", str(missing), *common, "--arm", "real"]) == 0
+    assert "real: rank-1 NM" in capsys.readouterr().out
+    assert (rep / "runs" / "real" / "train_log.jsonl").is_file()
+    assert not (rep / "runs" / "real_plus_synthetic").exists() and not (rep / "report.json").exists()
+    syn = ["--synthetic", str(experiment / "syn")]
+    assert main(["augment-experiment", *syn, *common, "--arm", "real+synthetic"]) == 0
+    assert not (rep / "report.json").exists()
+    real_log = (rep / "runs" / "real" / "train_log.jsonl").read_text()
+    assert main(["augment-experiment", *syn, *common]) == 0
+    result = json.loads((rep / "report.json").read_text())
+    assert set(result["gain"]) == {"NM", "BG", "CL"}
+    # the report's runs are the finished arms, resumed, not trained again
+    assert (rep / "runs" / "real" / "train_log.jsonl").read_text() == real_log
+    assert len(result["runs"]["real+synthetic"]["log"]) == 2
+    with pytest.raises(SystemExit):  # argparse lists the valid arms
+        main(["augment-experiment", *syn, *common, "--arm", "synthetic"])
+    assert "invalid choice: 'synthetic'" in capsys.readouterr().err
+
+
 def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):
     run = experiment / "report" / "runs" / "real"
     args = ["privacy-audit", "--synthetic", str(experiment / "syn"), "--reference", str(experiment / "real"),

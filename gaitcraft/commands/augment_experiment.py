@@ -30,6 +30,11 @@ def add_parser(sub, name: str, summary: str):
                    help="training seed of both runs (weight init, batches, frame draws; default: the config's "
                         "train.seed); rerun with other seeds into other --out folders to see the spread")
     p.add_argument("--partition", help="partition JSON of the real tree (default <real>/partition.json)")
+    p.add_argument("--arm", choices=("real", "real+synthetic"),
+                   help="train and evaluate this run only, and write no report: start the two arms as two processes "
+                        "(one per core or per machine, same --out and options; the real arm does not read the "
+                        "synthetic tree, so it can start while that is still being generated), then run the command "
+                        "again without --arm to resume both finished runs and write the report")
     return p
 
 
@@ -39,6 +44,11 @@ def run(args) -> int:
 
     result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
                             args.partition, balance_sources=args.balance_sources,
-                            synthetic_per_batch=args.synthetic_per_batch, seed=args.seed)
+                            synthetic_per_batch=args.synthetic_per_batch, seed=args.seed, arm=args.arm)
+    if args.arm is not None:
+        rank1 = result["runs"][args.arm]["rank1"]
+        print(f"{args.arm}: rank-1 " + ", ".join(f"{k} {'-' if v is None else f'{v:.1f}'}" for k, v in rank1.items())
+              + f"; run again without --arm to write the report in {args.out}")
+        return 0
     print(format_report(result))
     return 0
