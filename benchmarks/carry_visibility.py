@@ -41,9 +41,8 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     from mesh.accessories import dress
     from mesh.body_model import AnnyBody
     from mesh.gait_style import session_variation
-    from mesh.motion import animate
     from mesh.render import render_dressed
-    from mesh.retarget import AnnyReference
+    from synth_datasets.procedural import pose_walk
     from synth_datasets.subjects import sample_subject, subject_rng
 
     body_model = AnnyBody()
@@ -51,9 +50,7 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     for s in tqdm(range(subjects), desc="subjects", unit="subject"):
         recipe = sample_subject(seed, s)
         rng = subject_rng(seed, s, zlib.crc32(b"bg-01"))
-        leg = AnnyReference.from_model(body_model.model, recipe.phenotypes).leg_length
-        motion = animate(recipe.style, leg, frames, fps=FPS, session=session_variation(recipe.style, rng))
-        body = body_model.forward(motion.pose, shape=recipe.phenotypes)
+        _, body = pose_walk(recipe, session_variation(recipe.style, rng), frames, body_model)
         jitter_seed = int(rng.integers(2**31))
         bare, _ = render_dressed(dress(body, body_model, "normal", "none", fps=FPS, rng=np.random.default_rng(jitter_seed)),
                                  views)  # [V, T, H, W]; same garment jitter as the bagged renders

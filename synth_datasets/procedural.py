@@ -54,17 +54,13 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     """Animate, pose, dress and render one (subject, type) walk in all of `spec.views`, then pretreat."""
     from mesh.accessories import dress
     from mesh.gait_style import session_variation
-    from mesh.motion import animate
     from mesh.render import render_dressed
-    from mesh.retarget import AnnyReference
 
     body_model = _body()
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
-    leg = AnnyReference.from_model(body_model.model, recipe.phenotypes).leg_length
     session = session_variation(recipe.style, rng)
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
-    motion = animate(recipe.style, leg, n_frames, fps=FPS, session=session)
-    body = body_model.forward(motion.pose, shape=recipe.phenotypes)
+    motion, body = pose_walk(recipe, session, n_frames, body_model)
     clothing, carry = conditions_for(recipe, seq_type)
     dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
     masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation)  # [V, T, H, W]
@@ -88,6 +84,18 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
         "clothing": np.array(clothing), "carry": np.array(carry),
     })
     return RenderedWalk(per_view, gt)
+
+
+def pose_walk(recipe: SubjectRecipe, session, n_frames: int, body_model=None):
+    """`recipe`'s walk over `n_frames` at the dataset's frame rate, with `session`'s day-to-day variation, and its
+    posed body: (motion, body). `body_model` defaults to the process's shared anny body."""
+    from mesh.motion import animate
+    from mesh.retarget import AnnyReference
+
+    body_model = body_model if body_model is not None else _body()
+    leg = AnnyReference.from_model(body_model.model, recipe.phenotypes).leg_length
+    motion = animate(recipe.style, leg, n_frames, fps=FPS, session=session)
+    return motion, body_model.forward(motion.pose, shape=recipe.phenotypes)
 
 
 _BODY = None
