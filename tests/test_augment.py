@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.augment_experiment import augmented_config, combine, experiment_config
+from eval.augment_experiment import augmented_config, combine, experiment_config, mean_rank1
 from eval.train_loop import pk_sampler
 from gaitcraft.cli import main
 from gaitcraft.dataset import DatasetIndex
@@ -63,8 +63,12 @@ def test_report_and_runs(experiment):
     assert runs["real"]["train"]["identities"] == 4 and runs["real+synthetic"]["train"]["identities"] == 6
     assert runs["real+synthetic"]["train"]["sources"] == ["real", "synthetic"]
     assert set(result["gain"]) == {"NM", "BG", "CL"} and len(runs["real"]["log"]) == 2
+    means = {n: sum(runs[n]["rank1"].values()) / 3 for n in runs}
+    assert result["mean"] == pytest.approx(means)
+    assert result["mean_gain"] == pytest.approx(means["real+synthetic"] - means["real"])
     md = (rep / "report.md").read_text()
     assert "| **gain** |" in md and "| real+synthetic | 6 |" in md
+    assert f"| **{result['mean_gain']:.2f}** |" in md and "mean (%)" in md
     assert (rep / "augment.png").stat().st_size > 1000
 
 
@@ -169,3 +173,9 @@ def test_every_identity_dropped_leaves_an_empty_dataset(experiment, tmp_path, mo
     assert (out / "manifest.jsonl").read_text().strip() == ""
     assert len(json.loads((out / ".synth" / "privacy.json").read_text())["dropped"]) == 2
     assert "pruned: 0" in (out / "README.md").read_text()
+
+
+def test_mean_rank1_needs_every_probe_set():
+    assert mean_rank1({"NM": 70.0, "BG": 60.0, "CL": 50.0}) == pytest.approx(60.0)
+    assert mean_rank1({"NM": 70.0, "BG": None, "CL": 50.0}) is None
+    assert mean_rank1({}) is None
