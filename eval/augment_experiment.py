@@ -157,9 +157,9 @@ def format_report(result: dict[str, Any]) -> str:
     for name in RUNS:
         r = result["runs"][name]
         lines.append(f"| {name} | {r['train']['identities']} | {r['train']['sequences']} | "
-                     + " | ".join(fmt(r["rank1"][s]) for s in sets) + f" | {fmt(mean_rank1(r['rank1']))} |")
+                     + " | ".join(fmt(r["rank1"][s]) for s in sets) + f" | {fmt(result['mean'][name])} |")
     lines.append("| **gain** | | | " + " | ".join(fmt(result["gain"][s]) for s in sets)
-                 + f" | **{fmt(result.get('mean_gain'))}** |")
+                 + f" | **{fmt(result['mean_gain'])}** |")
     lines += ["", "![loss curves and rank-1](augment.png)", ""]
     return "\n".join(lines)
 
