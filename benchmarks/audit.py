@@ -140,8 +140,8 @@ def main() -> None:
         f"**{np.mean([r['iou'] for r in c]):.3f}** centred with the scene given; **{fps:.1f} frames/s** "
         "(320x240, one core). Target: mean IoU >= 0.9.", "", *ext_lines, "",
         "### Known-answer cases", "",
-        f"Views {', '.join(f'{v:g}' for v in sub.views)}; gallery = sessions nm-01/02 of every subject; references "
-        "= session 3; `same` = the subject rendered again (session 4), `swapped` = another subject's walk labelled "
+        f"Views {', '.join(f'{v:g}' for v in sub.views)}; gallery = walks nm-01/02 of every subject; references "
+        "= a third walk; `same` = the subject rendered again (a fourth walk), `swapped` = another subject's walk labelled "
         "as the reference's identity, `transfer` = A's gait style on B's body. Threshold: FAR = 1% on gallery "
         "impostor pairs.", "", *rows, ""])
     atomic_write_text(args.out, text)

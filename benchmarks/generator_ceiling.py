@@ -9,8 +9,8 @@ and the real held-out ones (test ids, same types) are scored by the shipped clas
 - cut44: those 30 frames with the 10 outer columns on each side blanked (the model's 64x44 frame);
 - autoencoder: cut44 encoded and decoded by the generator's autoencoder, thresholded at 0.5.
 
-A perfect UNet can at best reach the autoencoder row, so it is the ceiling the issue's bars are really
-measured against on this architecture.
+A perfect UNet can at best reach the autoencoder row, so it is the ceiling the generator's quality targets are
+really measured against on this architecture.
 
     python benchmarks/generator_ceiling.py --model assets/models/generator --data work/data/procedural50 \\
         [--work work/bench/generator_ceiling] [--out benchmarks/results/generator_ceiling.md]

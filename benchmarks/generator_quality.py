@@ -1,4 +1,4 @@
-"""Quality of a trained generator against the issue's bars, measured with the shipped recognizer and attribute
+"""Quality of a trained generator against its quality targets, measured with the shipped recognizer and attribute
 classifiers on the procedural dataset, in one run:
 
 - controllability: view / clothing / carry classifier accuracy on generated sequences, beside the same
@@ -187,7 +187,7 @@ def write_results(out: Path, result: dict, render) -> None:
 def report(r: dict) -> str:
     """The Markdown section."""
     c = r["controllability"]
-    lines = [header("Generator quality (issue 5 bars)"),
+    lines = [header("Generator quality against its targets"),
              f"- model: `{r['model']}` (sha256 {r['model_sha256'][:12]}); sampler {r['spec']['steps']} steps, "
              f"guidance {r['spec']['guidance']}; training identities {', '.join(r['training_ids'])}; "
              f"{r['spec']['identities']} novel identities ({r['spec']['method']}); types {', '.join(GEN_TYPES)}",

@@ -5,7 +5,7 @@ rasterized -> OpenGait-pretreated 64x64), GaitCraft's rasterizer beside a straig
     GAITCRAFT_CACHE=.cache python benchmarks/render.py [--sequences 6] [--frames 30] [--baseline-frames 2]
         [--iou-images 12] [--out benchmarks/results/render.md]
 
-One output frame = one view of one time step (the issue's unit): a sequence of T poses in 11 views is 11*T
+One output frame = one view of one time step (the unit the speed target counts): a sequence of T poses in 11 views is 11*T
 frames. Motion comes from the mocap-driven walker (`mesh.motion`) when present, else the sinusoidal demo walk.
 Conditions cycle over normal, coat, backpack, shoulder bag and handbag. The anny model load is excluded.
 The GaitCraft pipeline runs once in one process and once split over --workers processes (one per core).

@@ -5,7 +5,7 @@ and conditions behave as they should.
 
 Measures (all from the files a dataset holds: pkl silhouettes + ground-truth sidecars):
 1. per-view calibration table (frames, foreground %, width mean ± frame std, width period) measured exactly as
-   `shared/tools/silhouette_stats.py` measures real CASIA-B, beside DESIGN §3's CASIA-B figures;
+   the real CASIA-B reference statistics were measured, beside those CASIA-B figures;
 2. side-view width period vs the mocap step period from the ground truth (cadence match);
 3. between- vs within-subject spread of stride and arm swing;
 4. condition effects at 90°: coat foreground gain, backpack back-contour change.
@@ -28,7 +28,7 @@ from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from mesh.gait_cycles import load_cycle_library  # noqa: E402
 from mesh.gait_metrics import arm_swing_deg  # noqa: E402
 
-# DESIGN §3: real CASIA-B, 20 subjects, 2,188 pretreated sequences (frames, fg% nm/bg/cl, width nm, period)
+# Real CASIA-B reference statistics: 20 subjects, 2,188 pretreated sequences (frames, fg% nm/bg/cl, width nm, period)
 CASIA_B = {
     "000": (98, 18.7, 19.4, 20.7, "20.5 ± 1.1", "~22"), "036": (101, 17.5, 18.3, 19.4, "21.6 ± 3.1", "13"),
     "054": (93, 17.1, 18.1, 18.9, "22.8 ± 4.6", "12"), "090": (61, 16.7, 18.3, 18.5, "25.3 ± 6.9", "12"),
@@ -85,7 +85,7 @@ def main() -> None:
             seqs[(lab.subject, lab.seq_type)] = (fr, lab, w)
 
     lines = [header("Procedural walker: calibration and realism"), f"dataset: `{root}` ({len(index)} sequences, "
-             f"{len(index.subjects)} subjects)\n", "### 1. Calibration against real CASIA-B (DESIGN §3)\n",
+             f"{len(index.subjects)} subjects)\n", "### 1. Calibration against real CASIA-B (20 subjects, 2,188 sequences)\n",
              "| view | frames/seq ours (CASIA-B) | fg % nm / bg / cl ours | CASIA-B | width nm ours | CASIA-B | "
              "period ours | CASIA-B |", "|---|---|---|---|---|---|---|---|"]
     for view, ref in CASIA_B.items():
