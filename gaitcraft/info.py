@@ -159,12 +159,29 @@ def _summary_table(info: dict) -> list[str]:
         lines += _table(["subject", "type", "view", "frames"],
                         [[s["subject"], s["type"], s["view"], str(s["frames"])] for s in short["sequences"]])
     if miss and miss["count"]:
-        grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for m in miss["missing"]:
-            grouped[(m["subject"], m["type"])].append(m["view"])
         lines.append("  missing cells:")
-        lines += _table(["subject", "type", "missing views"], [[s, t, " ".join(v)] for (s, t), v in grouped.items()])
+        lines += _table(["subject", "types", "missing views"], _missing_rows(miss))
     return lines
+
+
+def _missing_rows(miss: dict) -> list[list[str]]:
+    """[subject, types, views] rows. Views a subject lacks in every type make one 'all N' row; the rest are
+    grouped by the set of views missing, the types sharing it joined."""
+    views_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for m in miss["missing"]:
+        views_of[m["subject"]][m["type"]].append(m["view"])
+    rows = []
+    for subject, per_type in views_of.items():
+        everywhere = set.intersection(*map(set, per_type.values())) if len(per_type) == miss["types"] else set()
+        if everywhere and miss["types"] > 1:
+            rows.append([subject, f"all {miss['types']}", " ".join(sorted(everywhere))])
+        types_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for seq_type, views in per_type.items():
+            rest = tuple(v for v in views if v not in everywhere or miss["types"] == 1)
+            if rest:
+                types_of[rest].append(seq_type)
+        rows += [[subject, " ".join(types), " ".join(views)] for views, types in types_of.items()]
+    return rows
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:

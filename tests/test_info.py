@@ -78,6 +78,20 @@ def test_dataset_wide_finding_once_with_count_short_and_missing_in_table(messy_t
     assert ["002", "nm-01", "090", "2"] in rows and ["003", "bg-01", "090"] in rows
 
 
+def test_missing_cells_group_types_with_the_same_missing_views(tmp_path):
+    """A view missing for every type of a subject is one row ('all 3'), not one row per type."""
+    root = tmp_path / "tree"
+    for s in ("001", "002"):
+        for t in ("nm-01", "nm-02", "bg-01"):
+            for v in ("000", "018", "036"):
+                if not (s == "002" and (v == "000" or (t == "bg-01" and v == "036"))):
+                    _pkl(root, s, t, v, _grey(6))
+    info = inspect_dataset(root, check_frames=False, progress=False)
+    assert info["missing_cells"]["count"] == 4 and info["short_sequences"] is None
+    rows = [line.split() for line in format_info(info).splitlines()]
+    assert ["002", "all", "3", "000"] in rows and ["002", "bg-01", "036"] in rows
+
+
 def _row(rows: list[list[str]], word: str) -> int:
     return next(i for i, r in enumerate(rows) if word in r)
 
