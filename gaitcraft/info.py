@@ -26,6 +26,9 @@ VERY_SHORT_FRAMES = 3
 TEXT_ROWS = 25
 #: Example paths kept per dataset-wide finding.
 EXAMPLES = 3
+#: (name in reports, `SequenceLabels` field) of the labels a path may leave unknown.
+_LABEL_FIELDS = (("subject", "subject"), ("type", "seq_type"), ("view", "view_name"), ("clothing", "clothing"),
+                 ("carry", "carry"))
 
 
 def inspect_dataset(path: str | Path, check_frames: bool = True, progress: bool = True) -> dict:
@@ -68,8 +71,7 @@ def inspect_dataset(path: str | Path, check_frames: bool = True, progress: bool 
         "views": dict(sorted(Counter(lab.view_name for lab in labs).items())),
         "clothing": dict(Counter(lab.clothing for lab in labs)),
         "carry": dict(Counter(lab.carry for lab in labs)),
-        "unknown_labels": sorted(f for f in ("subject", "seq_type", "view_name", "clothing", "carry")
-                                 if any(getattr(lab, f) == UNKNOWN for lab in labs)),
+        "unknown_labels": [name for name, f in _LABEL_FIELDS if any(getattr(lab, f) == UNKNOWN for lab in labs)],
         "frame_sizes": dict(sizes),
         "findings": [{"finding": what, "sequences": len(paths), "examples": paths[:EXAMPLES]}
                      for what, paths in sorted(found.items(), key=lambda kv: -len(kv[1]))],

@@ -130,9 +130,9 @@ def test_bare_video_labels_are_unknown(tmp_path):
     info = inspect_dataset(tmp_path / "walk.gif", progress=False)
     assert info["types"] == {"unknown": 1} and info["views"] == {"unknown": 1}
     assert info["clothing"] == {"unknown": 1} and info["carry"] == {"unknown": 1}
-    assert info["unknown_labels"] == ["carry", "clothing", "seq_type", "subject", "view_name"]
+    assert info["unknown_labels"] == ["subject", "type", "view", "clothing", "carry"]
     assert info["missing_cells"] is None
-    assert "unknown:  carry, clothing, seq_type, subject, view_name" in format_info(info)
+    assert "unknown:  subject, type, view, clothing, carry (not stated by the path)" in format_info(info)
     lab = DatasetIndex.open(tmp_path / "walk.gif")[0].labels
     assert lab.subject == "unknown" and lab.view != lab.view  # NaN: no view stated
 
