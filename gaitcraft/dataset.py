@@ -12,14 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from gaitcraft.errors import DataError
-from gaitcraft.io.frames import IMAGE_EXTS, read_frame_folder
+from gaitcraft.io.frames import IMAGE_EXTS, list_frame_files, read_frame_folder
 from gaitcraft.io.manifest import MANIFEST, read_manifest
 from gaitcraft.io.opengait_tree import Problem, read_opengait_sequence, read_partition, scan_tree
 from gaitcraft.io.video import VIDEO_EXTS, read_video_silhouettes
+from gaitcraft.path_labels import labels_from_path
 from gaitcraft.types import SequenceLabels, parse_view, validate_silhouettes
 from gaitcraft.vocab import CASIA_B, GENERIC, OUMVLP, LabelMapping, mapping_for
 
 KINDS = ("auto", "opengait", "gaitcraft", "png-tree", "frames", "video")
+
+
+#: The frame size (h, w) every model and 64x64 consumer takes: OpenGait's pretreated silhouettes.
+MODEL_FRAME_SIZE = (64, 64)
 
 
 @dataclass(frozen=True)
@@ -31,17 +36,30 @@ class SequenceRecord:
     path: Path  # the view folder (pkl, png) or the video file
     files: tuple[str, ...] = ()
 
+    @property
+    def source(self) -> Path:
+        """The file or folder the frames are read from (the .pkl itself for OpenGait trees): errors name it."""
+        return self.path / self.files[0] if self.kind == "pkl" else self.path
+
     def load_raw(self) -> np.ndarray:
-        """The stored frames `[t, h, w]` uint8, as they are (grey edges kept)."""
+        """The stored frames `[t, h, w]`, as they are (dtype and grey edges kept)."""
         if self.kind == "pkl":
-            return read_opengait_sequence(self.path / self.files[0])
+            return read_opengait_sequence(self.source)
         if self.kind == "png":
             return read_frame_folder(self.path)
         return read_video_silhouettes(self.path)
 
-    def load(self) -> np.ndarray:
-        """The frames as binary silhouettes `[t, h, w]` uint8 0/255 (thresholded at 127)."""
-        return validate_silhouettes(self.load_raw(), where=str(self.path))
+    def load(self, frame_size: tuple[int, int] | None = MODEL_FRAME_SIZE) -> np.ndarray:
+        """The frames as binary silhouettes `[t, h, w]` uint8 0/255 (values read by `read_silhouette_values`).
+
+        Frames of another size than `frame_size` (h, w) are a `DataError` naming the file, so a model is never
+        fed, say, 128x88 silhouettes; pass None where any size is fine (previews, pretreatment input).
+        """
+        raw = self.load_raw()
+        if frame_size is not None and raw.ndim == 3 and raw.shape[1:] != tuple(frame_size):
+            raise DataError(f"frames are {raw.shape[1]}x{raw.shape[2]}; models take {frame_size[0]}x{frame_size[1]} "
+                            "silhouettes (`gaitcraft pretreat` makes them from raw frames)", self.source)
+        return validate_silhouettes(raw, where=str(self.source))
 
 
 class DatasetIndex:
@@ -81,10 +99,10 @@ class DatasetIndex:
             kind = _detect_kind(path)
         src = source or path.name
         if kind == "video":
-            labels = SequenceLabels(path.stem, "nm-01", 90.0, source=src)
-            return cls([SequenceRecord(labels, "video", path)], path, kind)
+            return cls([SequenceRecord(labels_from_path(path, src), "video", path)], path, kind)
         if kind == "frames":
-            labels = SequenceLabels(path.name, "nm-01", 90.0, source=src)
+            first = next(iter(list_frame_files(path)), None)
+            labels = labels_from_path(path, src, first.name if first else None)
             return cls([SequenceRecord(labels, "png", path)], path, kind)
         exts = (".pkl",) if kind in ("opengait", "gaitcraft") else IMAGE_EXTS
         entries, problems = scan_tree(path, exts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ class PretreatReport:
 
     written: int = 0
     skipped_existing: int = 0
+    failed: int = 0  # sequences that produced no pkl (unreadable, or every frame dropped)
+    short: int = 0  # written with fewer than MIN_FRAMES_WARNING frames
     frames_in: int = 0
     frames_out: int = 0
     problems: list[Problem] | None = None
@@ -44,7 +45,7 @@ def _one(args: tuple[str, str, str, str, str, bool]) -> tuple[str, int, int, str
         short = f"only {len(out)} frames after pretreatment" if len(out) < MIN_FRAMES_WARNING else None
         return folder, len(raw), len(out), short
     except DataError as e:
-        return folder, 0, 0, str(e.reason)
+        return e.path or folder, 0, 0, str(e.reason)  # the file at fault when it is one frame
 
 
 def pretreat_tree(src: str | Path, dst: str | Path, workers: int = 2, binary: bool = False,
@@ -53,7 +54,7 @@ def pretreat_tree(src: str | Path, dst: str | Path, workers: int = 2, binary: bo
 
     Sequences whose pkl already exists are skipped (writes are atomic, so an existing file is complete): a killed
     run resumes where it stopped. `binary` thresholds the cubic-resize grey edges to 0/255 (off = bit-exact
-    OpenGait output).
+    OpenGait output). A sequence that fails is counted in `failed` and listed in `problems`; the rest go on.
     """
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():
@@ -77,10 +78,10 @@ def pretreat_tree(src: str | Path, dst: str | Path, workers: int = 2, binary: bo
             report.frames_in += n_in
             report.frames_out += n_out
             report.written += n_out > 0
+            report.failed += n_out == 0
+            report.short += 0 < n_out < MIN_FRAMES_WARNING
             if issue:
                 problems.append(Problem(folder, issue))
-                if n_out:
-                    warnings.warn(f"{folder}: {issue}", stacklevel=2)
             bar.update()
     finally:
         bar.close()

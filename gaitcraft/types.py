@@ -12,8 +12,10 @@ from gaitcraft.errors import DataError
 
 
 def view_name(view: float) -> str:
-    """OpenGait folder name of a view: 90 -> '090', 45.5 -> '045.5'."""
+    """OpenGait folder name of a view: 90 -> '090', 45.5 -> '045.5'; NaN (a view nobody stated) -> 'unknown'."""
     v = float(view)
+    if v != v:
+        return "unknown"
     if v.is_integer():
         return f"{int(v):03d}"
     whole, frac = f"{v:.3f}".rstrip("0").split(".")
@@ -92,10 +94,25 @@ class Sequence:
 
 
 def validate_silhouettes(frames: np.ndarray, where: str = "sequence", threshold: int = 127) -> np.ndarray:
-    """Check a `[t, h, w]` silhouette stack and return it as uint8 0/255.
+    """Check a `[t, h, w]` silhouette stack and return it as uint8 0/255 (see `read_silhouette_values`).
 
-    Raises `DataError` naming `where` for wrong rank, zero frames or a non-integer dtype.
-    Non-binary grayscale is thresholded at `threshold` (callers that need to report it use `is_binary`).
+    Raises `DataError` naming `where` for wrong rank, zero frames, an unusable dtype or unusable values.
+    """
+    return read_silhouette_values(frames, where, threshold)[0]
+
+
+def read_silhouette_values(frames: np.ndarray, where: str = "sequence", threshold: int = 127
+                           ) -> tuple[np.ndarray, str | None]:
+    """Read a `[t, h, w]` silhouette stack as uint8 0/255; returns (frames, how its values were read).
+
+    The rule per dtype, so every consumer reads a file the same way:
+    - bool, or integers already 0/255: binary as stored (how = None);
+    - integers 0/1: masks, scaled to 0/255;
+    - other integers in 0-255 (e.g. the grey edges of OpenGait's cubic resize): binary at `threshold`;
+    - floats in 0-1: binary at 0.5; floats in 0-255 (any above 1): binary at `threshold`;
+    - NaN, infinity, negative values, or values above 255 (above 1 is read as the 0-255 scale): `DataError`.
+    `how` is a short phrase for reports ('grayscale 0-255, read as binary at 127'), None when nothing was
+    converted.
     """
     if not isinstance(frames, np.ndarray):
         raise DataError(f"expected a numpy array of silhouettes, got {type(frames).__name__}", where)
@@ -106,17 +123,43 @@ def validate_silhouettes(frames: np.ndarray, where: str = "sequence", threshold:
     if frames.shape[0] == 0:
         raise DataError("zero-frame sequence", where)
     if frames.dtype == np.bool_:
-        return frames.astype(np.uint8) * 255
+        return frames.astype(np.uint8) * 255, None
     if frames.dtype.kind == "f":
-        if frames.size and float(frames.max()) <= 1.0:
-            frames = frames * 255.0
-        frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
-    elif frames.dtype != np.uint8:
-        if frames.dtype.kind not in "iu":
-            raise DataError(f"silhouettes have dtype {frames.dtype}; expected uint8", where)
-        frames = np.clip(frames, 0, 255).astype(np.uint8)
+        return _read_float(frames, where, threshold)
+    if frames.dtype.kind not in "iu":
+        raise DataError(f"silhouettes have dtype {frames.dtype}; expected uint8, bool or float", where)
+    if frames.dtype != np.uint8:
+        lo, hi = int(frames.min()), int(frames.max())
+        if lo < 0 or hi > 255:
+            raise DataError(f"{frames.dtype} silhouette values span {lo}..{hi}; expected 0-255 (or 0/1)", where)
+        frames = frames.astype(np.uint8)
     if is_binary(frames):
-        return frames
+        return frames, None
+    if int(frames.max()) == 1:
+        return frames * np.uint8(255), "0/1 masks, read as 0/255"
+    return binarize_at(frames, threshold), f"grayscale 0-255, read as binary at {threshold}"
+
+
+def _read_float(frames: np.ndarray, where: str, threshold: int) -> tuple[np.ndarray, str]:
+    """Floats: scale 0-1 or 0-255 by the largest value; anything outside both is refused."""
+    if not np.isfinite(frames).all():
+        raise DataError(f"{frames.dtype} silhouettes hold NaN or infinite values", where)
+    lo, hi = float(frames.min()), float(frames.max())
+    if lo < 0:
+        raise DataError(f"{frames.dtype} silhouettes hold negative values (min {lo:g}); expected 0-1 or 0-255", where)
+    if hi > 255:
+        raise DataError(f"{frames.dtype} silhouette values reach {hi:g}; expected 0-1 or 0-255", where)
+    if hi <= 1.0:
+        if np.all((frames == 0) | (frames == 1)):
+            return frames.astype(np.uint8) * np.uint8(255), f"{frames.dtype} 0/1 masks, read as 0/255"
+        return np.where(frames > 0.5, 255, 0).astype(np.uint8), f"{frames.dtype} 0-1, read as binary at 0.5"
+    if np.all((frames == 0) | (frames == 255)):
+        return frames.astype(np.uint8), f"{frames.dtype} 0/255 masks, read as uint8"
+    return binarize_at(frames, threshold), f"{frames.dtype} 0-255, read as binary at {threshold}"
+
+
+def binarize_at(frames: np.ndarray, threshold: int) -> np.ndarray:
+    """0/255 uint8: 255 where `frames > threshold`."""
     return np.where(frames > threshold, 255, 0).astype(np.uint8)
 
 

@@ -51,7 +51,8 @@ def test_info_lists_every_problem(tmp_path):
     info = json.loads(r.stdout)
     reasons = {os.path.relpath(p["path"], tmp_path): p["reason"] for p in info["problems"]}
     assert "corrupt or truncated" in reasons["000/nm-01/090/090.pkl"]
-    assert "non-binary" in reasons["001/nm-01/090"]
+    assert info["findings"] == [{"finding": "grayscale 0-255, read as binary at 127", "sequences": 1,
+                                 "examples": [str(tmp_path / "001" / "nm-01" / "090" / "090.pkl")]}]
     assert "non-.pkl files" in reasons["002/nm-01/090"]
     assert "empty view folder" in reasons["003/nm-01/090"]
     assert info["sequences"] == 3 and info["frames"]["total"] == 10

@@ -99,3 +99,22 @@ def test_pk_sampler_balances_groups():
         PKSampler(labels, p=5, k=2, groups=groups, takes={"real": 2, "virtual": 3})
     with pytest.raises(DataError, match="must sum to p=4"):
         PKSampler(labels, p=4, k=2, groups=groups, takes={"real": 2, "synthetic": 3})
+
+
+def test_wrong_frame_size_is_refused_where_models_read(tmp_path):
+    """A 128x88 pkl in a tree fails at the shared loading point, naming the file and the size models take."""
+    import pickle
+
+    seqs = [Sequence(np.full((6, 64, 64), 255, np.uint8), SequenceLabels(f"{s:03d}", "nm-01", 90.0)) for s in range(2)]
+    write_opengait_tree(tmp_path, seqs)
+    big = tmp_path / "001" / "nm-01" / "090" / "090.pkl"
+    big.write_bytes(pickle.dumps(np.full((6, 128, 88), 255, np.uint8)))
+    index = DatasetIndex.open(tmp_path)
+    ds = ClipDataset(index, frames=4, sampling="fixed_ordered")
+    assert ds[0]["sil"].shape == (4, 64, 44)
+    with pytest.raises(DataError) as e:
+        ds[1]
+    assert e.value.path == str(big) and "frames are 128x88; models take 64x64" in e.value.reason
+    with pytest.raises(DataError, match="models take 64x64"):
+        index[1].load()
+    assert index[1].load(frame_size=None).shape == (6, 128, 88)  # previews and pretreatment take any size

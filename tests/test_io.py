@@ -71,7 +71,7 @@ def test_png_tree_round_trip(tmp_path):
     assert index.kind == "png-tree" and len(index) == len(seqs)
     for s in seqs:
         rec = next(r for r in index if r.labels.key == s.labels.key)
-        np.testing.assert_array_equal(rec.load(), s.frames)
+        np.testing.assert_array_equal(rec.load(frame_size=None), s.frames)  # raw 128x96 frames
         assert (rec.labels.subject, rec.labels.seq_type, rec.labels.view) == s.labels.key[:2] + (s.labels.view,)
     name = sorted(os.listdir(tmp_path / "001" / "nm-01" / "090"))[0]
     assert name == "001-nm-01-090-001.png"
@@ -157,3 +157,81 @@ def test_missing_path_and_empty_folder(tmp_path):
     (tmp_path / "e").mkdir()
     with pytest.raises(DataError, match="empty folder"):
         DatasetIndex.open(tmp_path / "e")
+
+
+def _grey_stack() -> np.ndarray:
+    fr = np.zeros((4, 8, 8), np.uint8)
+    fr[:, 2:6, 2:6] = 255
+    fr[:, 2:6, 1] = 100  # under 127: background
+    fr[:, 2:6, 6] = 200  # over 127: body
+    return fr
+
+
+_BODY = (_grey_stack() > 127).astype(np.uint8) * 255
+
+
+@pytest.mark.parametrize("arr, how", [
+    (_BODY, None),
+    (_BODY > 0, None),
+    (_grey_stack(), "grayscale 0-255, read as binary at 127"),
+    (_BODY // 255, "0/1 masks, read as 0/255"),
+    (_BODY.astype(np.int64), None),
+    (_grey_stack().astype(np.float32), "float32 0-255, read as binary at 127"),
+    (_grey_stack() / 255.0, "float64 0-1, read as binary at 0.5"),
+    ((_BODY / 255.0).astype(np.float32), "float32 0/1 masks, read as 0/255"),
+])
+def test_silhouette_values_rule_per_dtype(tmp_path, arr, how):
+    """Every dtype reads to the same 0/255 body, and the reading says at which scale."""
+    from gaitcraft.types import read_silhouette_values
+    got, said = read_silhouette_values(arr)
+    assert got.dtype == np.uint8 and said == how
+    np.testing.assert_array_equal(got, _BODY)
+
+
+@pytest.mark.parametrize("arr, reason", [
+    (np.where(_BODY > 0, np.nan, 0.0).astype(np.float32), "NaN or infinite"),
+    (np.full((4, 8, 8), np.inf), "NaN or infinite"),
+    (_BODY / 255.0 - 0.5, "negative values"),
+    (_BODY * 2.0, "reach 510"),
+    (_BODY.astype(np.int16) - 1, "span -1..254"),
+    (_BODY.astype(np.uint16) * 4, "span 0..1020"),
+    (_BODY.astype(np.complex64), "dtype complex64"),
+])
+def test_unusable_values_are_one_line_errors_naming_the_file(tmp_path, arr, reason):
+    pkl = tmp_path / "001" / "nm-01" / "090" / "090.pkl"
+    pkl.parent.mkdir(parents=True)
+    pkl.write_bytes(pickle.dumps(arr))
+    rec = DatasetIndex.open(tmp_path)[0]
+    with pytest.raises(DataError, match=reason) as e:
+        rec.load(frame_size=None)
+    assert e.value.path == str(pkl) and "\n" not in str(e.value)
+
+
+def test_preview_frames_below_one_is_a_one_line_error(tmp_path, capsys):
+    from gaitcraft.cli import main
+    write_opengait_tree(tmp_path / "d", _sequences(n_subj=1))
+    for bad in ("0", "-3"):
+        assert main(["preview", str(tmp_path / "d"), "--out", str(tmp_path / "s.png"), "--frames", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == "gaitcraft preview: error: --frames must be at least 1"
+    assert not (tmp_path / "s.png").exists()
+    with pytest.raises(ValueError, match="at least 1 frame per row"):
+        contact_sheet([_BODY], ["a"], frames_per_row=0)
+
+
+def test_preview_shows_other_sizes_and_says_so(tmp_path, capsys):
+    from gaitcraft.cli import main
+    write_png_tree(tmp_path / "raw", _sequences(n_subj=1, size64=False)[:2])  # 128x96 raw frames
+    assert main(["preview", str(tmp_path / "raw"), "--out", str(tmp_path / "s.png")]) == 0
+    out = capsys.readouterr().out
+    assert "note: 2 of 2 previewed sequences are 128x96, not the 64x64 the models take" in out
+    assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_corrupt_png_is_reported_once_without_native_log_lines(tmp_path, capfd):
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "001.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(DataError, match="corrupt"):
+        read_frame_folder(tmp_path / "f")
+    cap = capfd.readouterr()
+    assert "grfmt_png" not in cap.err + cap.out

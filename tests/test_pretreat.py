@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
+import pytest
 
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.io.frames import write_frame_folder
@@ -105,3 +108,36 @@ def test_pretreat_tree_resumes(tmp_path):
     assert rep.written == 1 and rep.skipped_existing == 1 and target.exists()
     index = DatasetIndex.open(tmp_path / "out")
     assert len(index) == 2 and index[0].load_raw().shape == (8, 64, 64)
+
+
+def _raw_tree(src, good: int, bad: int):
+    """`good` readable sequences and `bad` whose only frame is a corrupt PNG."""
+    for i in range(good):
+        write_frame_folder(src / f"{i + 1:03d}" / "nm-01" / "090", walker_blob(t=6, h=240, w=320))
+    for i in range(bad):
+        folder = src / f"{good + i + 1:03d}" / "nm-01" / "090"
+        folder.mkdir(parents=True)
+        (folder / "001.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+
+
+def test_pretreat_counts_failures(tmp_path):
+    _raw_tree(tmp_path / "raw", good=1, bad=2)
+    rep = pretreat_tree(tmp_path / "raw", tmp_path / "out", workers=1, progress=False)
+    assert (rep.written, rep.failed) == (1, 2)
+    assert sorted(os.path.relpath(p.path, tmp_path / "raw") for p in rep.problems) == [
+        "002/nm-01/090/001.png", "003/nm-01/090/001.png"]
+
+
+@pytest.mark.parametrize("good, bad, code", [(2, 0, 0), (1, 2, 1), (0, 2, 2)])
+def test_pretreat_exit_status_says_how_many_failed(tmp_path, capsys, good, bad, code):
+    from gaitcraft.cli import main
+
+    _raw_tree(tmp_path / "raw", good, bad)
+    assert main(["pretreat", str(tmp_path / "raw"), str(tmp_path / "out"), "--workers", "1"]) == code
+    cap = capsys.readouterr()
+    assert f"pretreated {good} sequences" in cap.out and f"{bad} failed" in cap.out
+    if bad:
+        assert cap.out.count("problem: ") == bad
+        assert cap.err.strip().endswith(f"{bad} of {good + bad} sequences failed (listed above)")
+    else:
+        assert "error:" not in cap.err

@@ -34,7 +34,7 @@ def read_image(path: str | Path) -> np.ndarray:
     buf = np.fromfile(path, dtype=np.uint8) if path.exists() else None
     if buf is None:
         raise DataError("file does not exist", path)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    img = _quiet_imdecode(buf) if buf.size else None
     if img is None:
         raise DataError("corrupt or unreadable image", path)
     if img.ndim == 3 and img.shape[2] == 4:
@@ -44,6 +44,17 @@ def read_image(path: str | Path) -> np.ndarray:
     if img.dtype != np.uint8:
         img = (img / max(1, np.iinfo(img.dtype).max) * 255).astype(np.uint8) if img.dtype.kind == "u" else img
     return img
+
+
+def _quiet_imdecode(buf: np.ndarray) -> np.ndarray | None:
+    """`cv2.imdecode` without OpenCV's native log lines: a corrupt file is reported once, as a DataError."""
+    log = cv2.utils.logging
+    level = log.getLogLevel()
+    log.setLogLevel(log.LOG_LEVEL_SILENT)
+    try:
+        return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    finally:
+        log.setLogLevel(level)
 
 
 def read_silhouette_image(path: str | Path) -> np.ndarray:

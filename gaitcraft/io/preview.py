@@ -36,6 +36,8 @@ def contact_sheet(sequences: Seq[np.ndarray], captions: Seq[str], frames_per_row
     """
     if len(sequences) != len(captions):
         raise ValueError(f"{len(sequences)} sequences but {len(captions)} captions")
+    if frames_per_row < 1:
+        raise ValueError(f"a contact sheet needs at least 1 frame per row, got {frames_per_row}")
     h = max(s.shape[1] for s in sequences)
     w = max(s.shape[2] for s in sequences)
     rows = []
@@ -59,8 +61,9 @@ def write_contact_sheet(path: str | Path, sequences: Seq[np.ndarray], captions: 
 
 
 def caption(labels) -> str:
-    """A short caption for a `SequenceLabels`: 'id type | view° | clothing/carry'."""
-    return f"{labels.subject} {labels.seq_type} | {labels.view:g} deg | {labels.clothing}/{labels.carry}"
+    """A short caption for a `SequenceLabels`: 'id type | view° | clothing/carry' ('view ?' when unknown)."""
+    view = "view ?" if labels.view != labels.view else f"{labels.view:g} deg"  # NaN: no view stated
+    return f"{labels.subject} {labels.seq_type} | {view} | {labels.clothing}/{labels.carry}"
 
 
 def grid_sheet(cells: Seq[Seq[np.ndarray]], row_captions: Seq[str], col_captions: Seq[str],

@@ -73,7 +73,7 @@ def run(args) -> int:
     smpl = _load_smpl(args.smpl) if args.smpl else None
     out = Path(args.out)
     for rel, frames, rec, label in tqdm(items, desc="reconstruct", disable=len(items) < 2):
-        frames = rec.load() if frames is None else frames
+        frames = rec.load(frame_size=None) if frames is None else frames  # any size: prepare_frames pretreats it
         view = fixed if fixed is not None else (None if args.view == "auto" else label)
         try:
             result = reconstruct_sequence(model, frames, view, heatmaps=not args.no_heatmaps,
