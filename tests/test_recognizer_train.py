@@ -141,12 +141,13 @@ def test_attribute_classifiers_train_and_eval(tree, tmp_path):
 
 
 def test_cli_entry_points_use_the_partition(tree, tmp_path, capsys):
-    from eval.commands import open_split, recognizer_eval, recognizer_train
+    from eval.commands import recognizer_eval, recognizer_train
     from gaitcraft.io.opengait_tree import write_partition
+    from gaitcraft.partition import evaluation_index
 
     part = tmp_path / "part.json"
     write_partition(part, ["000", "001", "002"], ["003"])
-    assert {r.labels.subject for r in open_split(tree.root, "test", part).records} == {"003"}
+    assert {r.labels.subject for r in evaluation_index(tree.root, "test", part).records} == {"003"}
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(json.dumps(tiny_config(total_steps=1).to_dict()))  # JSON is YAML
     summary = recognizer_train(str(tree.root), str(tmp_path / "run"), str(cfg), partition=str(part), progress=False)
@@ -174,7 +175,7 @@ def test_fused_recognizer_trains_and_evaluates_through_the_recognizer_cli(tree, 
     run = tmp_path / "fused"
     root = str(tree.records[0].path.parents[2])
     assert main(["recognizer", "train", "--data", root, "--out", str(run), "--config", str(cfg_file),
-                 "--reconstructor", str(recon)]) == 0
+                 "--partition", "all", "--reconstructor", str(recon)]) == 0
     meta = json.loads((run / "meta.json").read_text())
     assert meta["kind"] == "fused" and meta["step"] == 2
     assert main(["recognizer", "eval", "--data", root, "--checkpoint", str(run), "--split", "all",
