@@ -101,10 +101,11 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
     if arm is not None and arm not in RUNS:
         raise ConfigError(f"unknown arm {arm!r}; valid: {', '.join(RUNS)}")
     out = Path(out)
-    real_split = select_training(real, partition, allow_test_ids)
+    real_index = DatasetIndex.open(real)
+    real_split = select_training(real, partition, allow_test_ids, index=real_index)
     for line in real_split.notes(real):
         print(line)
-    real_train, real_test = real_split.index, evaluation_index(real, "test", partition)
+    real_train, real_test = real_split.index, evaluation_index(real, "test", partition, index=real_index)
     # the real-only arm never reads the synthetic tree, so it can start while that tree is still being generated
     syn = select_training(synthetic, default=ALL).index if arm != "real" else None
     probes = probe_sets_for(real_test)

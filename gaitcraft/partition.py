@@ -212,10 +212,10 @@ def evaluation_index(data: str | Path, split: str = "test", partition: str | Pat
     """The sequences to evaluate: `split` 'all' (every sequence, no split needed) or 'test' (TEST_SET)."""
     if split not in ("test", "all"):
         raise DataError(f"unknown split {split!r}; valid: test, all")
+    part = resolve_partition(data, partition) if split == "test" else None  # before a slow scan of the tree
     index = DatasetIndex.open(data) if index is None else index
-    if split == "all":
+    if part is None:
         return index
-    part = resolve_partition(data, partition)
     if part.train is None:
         raise DataError(f"{part.source} holds no test identities; evaluate with --split all", data)
     chosen = index.filter(subjects=part.test)
