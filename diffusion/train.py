@@ -18,21 +18,25 @@ from diffusion.config import ExperimentConfig, load_config
 from diffusion.runlog import CsvLog, check_run_config
 from diffusion.train_ae import autoencoder_phase
 from diffusion.train_unet import diffusion_phase
-from diffusion.trainctx import TrainContext, batch_stream, build_models
+from diffusion.trainctx import StepLimits, TrainContext, batch_stream, build_models
 from diffusion.warm_start import warm_start
 from gaitcraft.precision import make_accelerator
 
 
 def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: str | Path,
-          vocab: ConditionVocab, max_steps: int | None = None) -> Path:
-    """Train (or resume) a generator in `out_dir` and return the exported model folder `out_dir/model`.
+          vocab: ConditionVocab, max_steps: int | None = None, limits: StepLimits | None = None) -> Path | None:
+    """Train (or resume) a generator in `out_dir` and return the exported model folder `out_dir/model`, or None
+    when a limit stopped the run before the UNet's first step (nothing to export yet).
 
     data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float,
            "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
     vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
-    Resuming happens automatically when `out_dir` holds a checkpoint of the same config. With
-    `train.init_from`, phase 2 starts from that model folder's weights and phase 1 is skipped.
-    max_steps: stop the diffusion phase early (checkpoint and export there); rerun without it to go on.
+    Resuming happens automatically when `out_dir` holds a checkpoint of the same config, and continues exactly
+    as an uninterrupted run would (same batches, noise and weights) when `data` is a re-iterable seeded source
+    such as `diffusion.clips.training_loader`'s, on one process. With `train.init_from`, phase 2 starts from that
+    model folder's weights and phase 1 is skipped.
+    limits: where this session stops early, checkpointed (`StepLimits`: the whole run's steps over both phases
+    and each phase's last step); rerun without them to go on. `max_steps` is `StepLimits(total=max_steps)`.
     """
     cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
     out = Path(out_dir)
@@ -54,9 +58,11 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     phase, step = (resume[1]["phase"], resume[1]["step"]) if resume else (first, 0)
     generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
     log = CsvLog(out / "log.csv", phase, step) if accelerator.is_main_process else None
+    limits = limits or StepLimits(total=max_steps)
+    skip = resume[1].get("batches", 0) if resume else 0  # checkpoints from before the count: the stream restarts
     ctx = TrainContext(cfg, accelerator, out, ae.to(accelerator.device), unet.to(accelerator.device),
                        enc.to(accelerator.device), generator,
-                       batch_stream(data, cfg.train.num_frames, accelerator.device), log, resume, max_steps)
-    if phase == "autoencoder":
-        autoencoder_phase(ctx)
+                       batch_stream(data, cfg.train.num_frames, accelerator.device, skip), log, resume, limits)
+    if phase == "autoencoder" and not autoencoder_phase(ctx):
+        return None
     return diffusion_phase(ctx)

@@ -45,12 +45,13 @@ def latent_scale(ctx: TrainContext, batches: int = 8) -> float:
     return float(1.0 / var.sqrt().clamp(min=1e-4))
 
 
-def autoencoder_phase(ctx: TrainContext) -> None:
-    """Train the autoencoder for `autoencoder_training.steps` steps (resuming if a checkpoint says so)."""
+def autoencoder_phase(ctx: TrainContext) -> bool:
+    """Train the autoencoder for `autoencoder_training.steps` steps (resuming if a checkpoint says so); returns
+    False when `ctx.limits` stopped it earlier (checkpointed there, so a rerun continues)."""
     cfg, acc = ctx.cfg.autoencoder_training, ctx.accelerator
     if cfg.pretrained:
         use_pretrained(ctx, Path(cfg.pretrained))
-        return
+        return True
     ae = ctx.autoencoder.train()
     opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr)
     step = 0
@@ -62,8 +63,9 @@ def autoencoder_phase(ctx: TrainContext) -> None:
         step = state["step"]
     model, opt = acc.prepare(ae, opt)
     latent_shape = (cfg.batch_frames, ae.config.latent_channels, *ae.latent_size)
+    stop = ctx.limits.stop("autoencoder", cfg.steps)
     progress = Progress(ctx, "autoencoder", step, cfg.steps, cfg.batch_frames)
-    while step < cfg.steps:
+    while step < stop:
         frames = sample_frames(next(ctx.batches).sil, cfg.batch_frames, ctx.generator)  # [n, 1, 64, 44]
         noise = (cfg.latent_noise * torch.randn(latent_shape, generator=ctx.generator)).to(frames.device)
         with acc.autocast():
@@ -75,14 +77,17 @@ def autoencoder_phase(ctx: TrainContext) -> None:
         opt.zero_grad(set_to_none=True)
         step += 1
         progress.update(step, loss.item(), iou, cfg.lr, float(grad_norm))
-        if step % ctx.cfg.train.checkpoint_every == 0 and step < cfg.steps:
+        if (step % ctx.cfg.train.checkpoint_every == 0 or step == stop) and step < cfg.steps:
             write_checkpoint(ctx, "autoencoder", step, {"autoencoder": acc.unwrap_model(model).state_dict()},
                              {"optimizer": opt.state_dict()}, {})
     progress.close()
+    if step < cfg.steps:
+        return False
     ctx.autoencoder = acc.unwrap_model(model).eval().requires_grad_(False)
     ctx.autoencoder.register_to_config(scaling_factor=latent_scale(ctx))
     ctx.resume = None
     write_checkpoint(ctx, "diffusion", 0, {"autoencoder": ctx.autoencoder.state_dict()}, {}, {})
+    return True
 
 
 def use_pretrained(ctx: TrainContext, folder: Path) -> None:

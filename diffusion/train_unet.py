@@ -57,8 +57,9 @@ def _with_ema(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, action):
     return None
 
 
-def diffusion_phase(ctx: TrainContext) -> Path:
-    """Train to `train.steps` steps (or `ctx.max_steps`, if smaller) and export `out_dir/model`; returns that folder."""
+def diffusion_phase(ctx: TrainContext) -> Path | None:
+    """Train to `train.steps` steps (or where `ctx.limits` stops it) and export `out_dir/model`; returns that
+    folder, or None when the limits allowed no UNet step yet (nothing to export)."""
     tc, s, acc = ctx.cfg.train, ctx.cfg.schedule, ctx.accelerator
     ae = ctx.autoencoder.eval().requires_grad_(False)
     denoiser = Denoiser(ctx.unet, ctx.encoder).train()
@@ -70,7 +71,7 @@ def diffusion_phase(ctx: TrainContext) -> Path:
     latents = FrameLatentCache(ae, tc.latent_cache_mb * 2**20)
     model, opt = acc.prepare(denoiser, opt)
     ema.to(acc.device)
-    stop = min(tc.steps, ctx.max_steps) if ctx.max_steps else tc.steps
+    stop = ctx.limits.stop("diffusion", tc.steps, ctx.autoencoder_steps)
     progress = Progress(ctx, "diffusion", step, stop, tc.batch_size)
     while step < stop:
         batch = next(ctx.batches)
@@ -104,6 +105,8 @@ def diffusion_phase(ctx: TrainContext) -> Path:
                              {"optimizer": opt.state_dict(), "lr_scheduler": lr_sched.state_dict()},
                              {"ema": ema_state})
     progress.close()
+    if step == 0:
+        return None
     target = ctx.out_dir / "model"
     _with_ema(ctx, denoiser, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype))
     acc.wait_for_everyone()

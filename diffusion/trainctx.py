@@ -36,6 +36,25 @@ class Batch:
     frames: torch.Tensor | None = None  # [b, t] frame indices within those sequences
 
 
+@dataclass(frozen=True)
+class StepLimits:
+    """Where a training session stops early (None = no limit), checkpointed so that a rerun continues.
+
+    `total` counts the run's steps over both phases (the autoencoder's, then the UNet's); `autoencoder` and
+    `unet` are the last step of that phase. Phase 1 stopped early ends the session: phase 2 needs the whole
+    autoencoder."""
+
+    total: int | None = None
+    autoencoder: int | None = None
+    unet: int | None = None
+
+    def stop(self, phase: str, phase_steps: int, steps_before: int = 0) -> int:
+        """The step at which `phase` (of `phase_steps` steps, after `steps_before` steps of earlier phases) stops."""
+        own = self.autoencoder if phase == "autoencoder" else self.unet
+        stop = phase_steps if own is None else min(phase_steps, own)
+        return stop if self.total is None else max(0, min(stop, self.total - steps_before))
+
+
 @dataclass
 class TrainContext:
     """Everything the phases share."""
@@ -47,15 +66,21 @@ class TrainContext:
     unet: SpatioTemporalUNet
     encoder: ConditionEncoder
     generator: torch.Generator
-    batches: Iterator[Batch]
+    batches: BatchStream
     log: CsvLog | None  # None on non-main processes
     resume: tuple[Path, dict[str, Any]] | None
-    max_steps: int | None = None  # stop (checkpoint + export) here; the schedule still assumes train.steps
+    limits: StepLimits = field(default_factory=StepLimits)
 
     @property
     def ckpt_dir(self) -> Path:
         """Where checkpoints go."""
         return self.out_dir / "checkpoints"
+
+    @property
+    def autoencoder_steps(self) -> int:
+        """The steps phase 1 takes in this run: none when the autoencoder comes trained (`pretrained`, `init_from`)."""
+        c = self.cfg
+        return 0 if c.train.init_from or c.autoencoder_training.pretrained else c.autoencoder_training.steps
 
 
 def build_models(cfg: ExperimentConfig, vocab: ConditionVocab) -> tuple[SilhouetteAutoencoder, SpatioTemporalUNet,
@@ -70,21 +95,53 @@ def build_models(cfg: ExperimentConfig, vocab: ConditionVocab) -> tuple[Silhouet
     return ae, unet, enc
 
 
-def batch_stream(data: Iterable[dict], num_frames: int, device: torch.device) -> Iterator[Batch]:
-    """Endless stream of `Batch`es: re-iterates `data` (one pass = one epoch) and checks each batch's shape."""
+def _endless(data: Iterable[dict]) -> Iterator[dict]:
+    """The raw batches of `data`, re-iterated for ever (one pass = one epoch)."""
     while True:
         empty = True
         for raw in data:
             empty = False
-            sil = to_model_frames(raw["sil"])  # [b, t, 64, 44]
-            if sil.shape[1] != num_frames:
-                raise DataError(f"training clips have {sil.shape[1]} frames; the config's train.num_frames is {num_frames}")
-            view = torch.as_tensor(raw["view"], dtype=torch.float32).reshape(-1)
-            keys = ({"index": torch.as_tensor(raw["index"]).reshape(-1), "frames": torch.as_tensor(raw["frames"])}
-                    if "index" in raw and "frames" in raw else {})
-            yield Batch(sil.to(device), list(raw["subject"]), list(raw["clothing"]), list(raw["carry"]), view, **keys)
+            yield raw
         if empty:
             raise DataError("the training data yielded no batches")
+
+
+class BatchStream:
+    """Endless stream of `Batch`es that counts the batches it has drawn (`drawn`), so a resumed run can draw the
+    same batches an uninterrupted one would: checkpoints store the count, and `skip` draws and drops that many
+    first. A re-iterated seeded DataLoader (shuffle generator, clip-sampling RNG) then continues exactly where the
+    stopped run was."""
+
+    def __init__(self, data: Iterable[dict], num_frames: int, device: torch.device, skip: int = 0,
+                 progress: bool = True):
+        self.num_frames, self.device = num_frames, device
+        self.drawn = 0
+        self._raw = _endless(data)
+        for _ in tqdm(range(skip), desc="resume: data to its place", disable=not progress or skip < 100,
+                      dynamic_ncols=True):
+            next(self._raw)
+            self.drawn += 1
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> Batch:
+        raw = next(self._raw)
+        self.drawn += 1
+        sil = to_model_frames(raw["sil"])  # [b, t, 64, 44]
+        if sil.shape[1] != self.num_frames:
+            raise DataError(f"training clips have {sil.shape[1]} frames; the config's train.num_frames is "
+                            f"{self.num_frames}")
+        view = torch.as_tensor(raw["view"], dtype=torch.float32).reshape(-1)
+        keys = ({"index": torch.as_tensor(raw["index"]).reshape(-1), "frames": torch.as_tensor(raw["frames"])}
+                if "index" in raw and "frames" in raw else {})
+        return Batch(sil.to(self.device), list(raw["subject"]), list(raw["clothing"]), list(raw["carry"]), view,
+                     **keys)
+
+
+def batch_stream(data: Iterable[dict], num_frames: int, device: torch.device, skip: int = 0) -> BatchStream:
+    """A `BatchStream` over `data`, its first `skip` batches drawn and dropped (where a resumed run continues)."""
+    return BatchStream(data, num_frames, device, skip)
 
 
 @dataclass
@@ -133,7 +190,7 @@ def write_checkpoint(ctx: TrainContext, phase: str, step: int, weights: dict[str
     ctx.accelerator.wait_for_everyone()
     if ctx.accelerator.is_main_process:
         rng_t, rng_js = rng_snapshot(ctx.generator)
-        state = {"phase": phase, "step": step, "rng": rng_js,
+        state = {"phase": phase, "step": step, "rng": rng_js, "batches": ctx.batches.drawn,
                  "ae_scaling_factor": ctx.autoencoder.config.scaling_factor, **extra}
         save_checkpoint(ctx.ckpt_dir, f"{phase}-{step:07d}", {**weights, "rng": rng_t}, optimizer, state,
                         ctx.cfg.train.keep_checkpoints)

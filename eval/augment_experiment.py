@@ -13,9 +13,10 @@ from eval.protocols import CASIA_B_PROBES
 from eval.recognizer import evaluate
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_recognizer import train
-from gaitcraft.dataset import DatasetIndex, open_split
+from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
+from gaitcraft.partition import ALL, evaluation_index, select_training
 
 RUNS = ("real", "real+synthetic")
 #: The `source` labels `combine` gives the two datasets (what per-source mining and `train.source_p` key on).
@@ -88,18 +89,25 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
                    progress: bool = True, balance_sources: bool = False,
                    synthetic_per_batch: int | None = None, seed: int | None = None,
-                   arm: str | None = None) -> dict[str, Any]:
+                   arm: str | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
     """Train both recognizers (resumable runs in `out/runs/`), evaluate on the real test split, write the report.
     `synthetic_per_batch` adds that many synthetic identities to each real+synthetic batch (`augmented_config`);
     `seed` sets both runs' training seed, so the experiment can be repeated to see how far a reseed moves it.
     `arm` ('real' or 'real+synthetic') trains and evaluates that run only and writes no report, so the two runs
-    can go in two processes; a later call without `arm` resumes both finished runs and writes the report."""
+    can go in two processes; a later call without `arm` resumes both finished runs and writes the report.
+    The real tree's split (`partition`, else its partition.json; see `gaitcraft.partition`) gives the training
+    and test identities; the synthetic tree trains on its partition.json's TRAIN_SET, or on every identity when
+    it has none (none of its identities is ever tested on)."""
     if arm is not None and arm not in RUNS:
         raise ConfigError(f"unknown arm {arm!r}; valid: {', '.join(RUNS)}")
     out = Path(out)
-    real_train, real_test = open_split(real, "train", partition), open_split(real, "test", partition)
+    real_index = DatasetIndex.open(real)
+    real_split = select_training(real, partition, allow_test_ids, index=real_index)
+    for line in real_split.notes(real):
+        print(line)
+    real_train, real_test = real_split.index, evaluation_index(real, "test", partition, index=real_index)
     # the real-only arm never reads the synthetic tree, so it can start while that tree is still being generated
-    syn = open_split(synthetic, "train") if arm != "real" else None
+    syn = select_training(synthetic, default=ALL).index if arm != "real" else None
     probes = probe_sets_for(real_test)
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
@@ -110,7 +118,8 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
                               "per_source_mining": per_source_mining,
                               "balance_sources": cfg.train.source_balance, "synthetic_per_batch": synthetic_per_batch,
                               "augmented_config": configs["real+synthetic"].to_dict(),
-                              "real": str(real), "synthetic": str(synthetic), "runs": {}}
+                              "real": str(real), "synthetic": str(synthetic), "split": real_split.partition.source,
+                              "runs": {}}
     for name in RUNS if arm is None else (arm,):
         run_dir = out / "runs" / name.replace("+", "_plus_")
         summary = train(configs[name], data[name], run_dir, progress=progress)
@@ -150,6 +159,7 @@ def format_report(result: dict[str, Any]) -> str:
              *([f"- real+synthetic batches: the real run's {result['config']['train']['p']} real identities plus "
                 f"{result['synthetic_per_batch']} synthetic ones (K = {result['config']['train']['k']} each)"]
                if result.get("synthetic_per_batch") else []),
+             f"- split of the real tree: {result.get('split', 'its partition.json')}",
              "- evaluation: real test identities, CASIA-B protocol (gallery nm-01..04, identical views excluded)", "",
              "| training data | identities | sequences | " + " | ".join(f"rank-1 {s} (%)" for s in sets)
              + " | mean (%) |",

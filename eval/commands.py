@@ -1,8 +1,8 @@
 """Entry points for `gaitcraft recognizer train|eval` and `gaitcraft classifiers train|eval`.
 
-Each takes plain CLI values, picks the partition (TRAIN_SET to train, TEST_SET to evaluate, from
-`--partition` or `<data>/partition.json`; everything when there is none), runs, prints a short report
-and returns the result dict. Errors are `GaitCraftError`s, which the CLI prints as one line.
+Each takes plain CLI values, picks the sequences by the split rules of `gaitcraft.partition` (TRAIN_SET to
+train, TEST_SET to evaluate; a tree with no split is refused), runs, prints a short report and returns the
+result dict. Errors are `GaitCraftError`s, which the CLI prints as one line.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.report import format_table
-from gaitcraft.dataset import open_split
 from gaitcraft.io.atomic import atomic_write_text
+from gaitcraft.partition import evaluation_index, training_index
 
 
 def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:
@@ -33,10 +33,11 @@ def _report_training(summary: dict[str, Any], out: str | Path) -> None:
 
 def recognizer_train(data: str, out: str, config: str = "gaitbase_cpu_small", partition: str | None = None,
                      max_steps: int | None = None, progress: bool = True,
-                     reconstructor: str | None = None) -> dict[str, Any]:
-    """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition JSON] [--max-steps N]
-    [--reconstructor RUN]`; with a reconstructor it trains the fused (silhouette + 3D heatmap) recognizer."""
-    index = open_split(data, "train", partition)
+                     reconstructor: str | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
+    """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
+    [--allow-test-ids] [--max-steps N] [--reconstructor RUN]`; with a reconstructor it trains the fused
+    (silhouette + 3D heatmap) recognizer."""
+    index = training_index(data, partition, allow_test_ids)
     if reconstructor:
         from eval.train_fused import train_fused
 
@@ -57,18 +58,20 @@ def recognizer_eval(data: str, checkpoint: str, protocol: str = "casia-b", json_
     """
     from eval.recognizer import evaluate
 
-    result = evaluate(checkpoint, open_split(data, split, partition), protocol, progress=progress)
+    result = evaluate(checkpoint, evaluation_index(data, split, partition), protocol, progress=progress)
     print(format_table(result))
     _write_json(result, json_out)
     return result
 
 
 def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small", partition: str | None = None,
-                      max_steps: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition JSON]`."""
+                      max_steps: int | None = None, progress: bool = True,
+                      allow_test_ids: bool = False) -> dict[str, Any]:
+    """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
+    [--allow-test-ids]`."""
     from eval.attribute_classifiers import train_classifiers
 
-    summary = train_classifiers(config, open_split(data, "train", partition), out, max_steps=max_steps,
+    summary = train_classifiers(config, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
                                 progress=progress)
     _report_training(summary, out)
     return summary
@@ -79,7 +82,7 @@ def classifiers_eval(data: str, checkpoint: str, json_out: str | None = None, pa
     """`gaitcraft classifiers eval --data DIR --checkpoint RUN [--json OUT] [--split test|all]`."""
     from eval.attribute_classifiers import evaluate_classifiers
 
-    result = evaluate_classifiers(checkpoint, open_split(data, split, partition), progress=progress)
+    result = evaluate_classifiers(checkpoint, evaluation_index(data, split, partition), progress=progress)
     print(format_table(result))
     _write_json(result, json_out)
     return result

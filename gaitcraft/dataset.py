@@ -14,7 +14,7 @@ import numpy as np
 from gaitcraft.errors import DataError
 from gaitcraft.io.frames import IMAGE_EXTS, list_frame_files, read_frame_folder
 from gaitcraft.io.manifest import MANIFEST, read_manifest
-from gaitcraft.io.opengait_tree import Problem, read_opengait_sequence, read_partition, scan_tree
+from gaitcraft.io.opengait_tree import Problem, read_opengait_sequence, scan_tree
 from gaitcraft.io.video import VIDEO_EXTS, read_video_silhouettes
 from gaitcraft.path_labels import labels_from_path
 from gaitcraft.types import SequenceLabels, parse_view, validate_silhouettes
@@ -163,9 +163,12 @@ class DatasetIndex:
         return DatasetIndex([self.records[i] for i in indices], self.root, self.kind, self.problems)
 
     def split(self, partition: str | Path) -> tuple[DatasetIndex, DatasetIndex]:
-        """(train, test) sub-indices from an OpenGait partition JSON."""
-        train, test = read_partition(partition)
-        return self.filter(subjects=train), self.filter(subjects=test)
+        """(train, test) sub-indices from an OpenGait partition JSON or a standard split's name
+        (`gaitcraft.partition`); identities in neither list are in neither part."""
+        from gaitcraft.partition import load_partition
+
+        part = load_partition(partition)
+        return self.filter(subjects=part.train), self.filter(subjects=part.test)
 
     # ---- summaries -------------------------------------------------------------------------------------
     @property
@@ -341,13 +344,10 @@ class PKSampler:
 
 
 def open_split(data: str | Path, split: str, partition: str | Path | None = None) -> DatasetIndex:
-    """The `split` ('train', 'test' or 'all') part of the dataset at `data`."""
-    index = DatasetIndex.open(data)
-    part = Path(partition) if partition else Path(data) / "partition.json"
-    if split == "all" or (partition is None and not part.is_file()):
-        return index
-    train, test = index.split(part)
-    chosen = train if split == "train" else test
-    if not len(chosen):
-        raise DataError(f"the {split} partition of {part} selects no sequences of this dataset", data)
-    return chosen
+    """The `split` ('train', 'test' or 'all') part of the dataset at `data`, by the rules of `gaitcraft.partition`
+    (a tree with no split and no `partition` is refused for 'train' and 'test')."""
+    from gaitcraft.partition import evaluation_index, training_index
+
+    if split == "train":
+        return training_index(data, partition, say=None)
+    return evaluation_index(data, split, partition)

@@ -3,7 +3,9 @@
 A cycle runs from a left heel strike (phase 0) to the next left heel strike (phase 1). Everything positional is
 stored divided by the leg length (thigh + shank), so a cycle drives any body size; rotations are anny
 'local-ref' (see `mesh.retarget`). The library is cached as .npz under `cache_dir()/motion/`, keyed by a hash of
-the clip bytes and `LIBRARY_VERSION`, so only the first build pays for anny and retargeting.
+the clip bytes and `LIBRARY_VERSION`, so only the first build pays for anny and retargeting. A library fresh from
+a build holds exactly the numbers a later load of its cache file returns (rotations rounded to the stored float32),
+so what is rendered from it never depends on whether the cache existed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ N_PHASE = 100
 # clip's median: this drops the cycles that start from standing (10_04, 32_01 in the notes).
 _PERIOD_RANGE_S = (0.8, 1.6)
 _PERIOD_TOL, _SPEED_TOL = 0.12, 0.85
+#: Precision of the rotations in a cache file (half the size of float64); builds round to it too.
+STORED_ROT_DTYPE = np.float32
 # Libraries already loaded in this process, by cache file (loading one takes ~0.1 s; callers often omit it).
 _MEMO: dict[str, CycleLibrary] = {}
 _STANCE_SPEED = 0.25  # m/s (anny-scaled): ankle slower than this counts as foot contact, for the floor fit
@@ -79,7 +83,7 @@ class CycleLibrary:
         for f in fields(self):
             v = getattr(self, f.name)
             arrays[f.name] = np.asarray(v) if not isinstance(v, np.ndarray) else v
-        arrays["rot"] = self.rot.astype(np.float32)
+        arrays["rot"] = self.rot.astype(STORED_ROT_DTYPE)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         atomic_save(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
@@ -290,10 +294,21 @@ def library_key(paths: list[Path], n_phase: int = N_PHASE) -> str:
     return h.hexdigest()[:16]
 
 
+def as_stored(rot: np.ndarray) -> np.ndarray:
+    """Rotations as a cache file holds them (rounded to `STORED_ROT_DTYPE`), in float64."""
+    return rot.astype(STORED_ROT_DTYPE).astype(np.float64)
+
+
+def forget_loaded_libraries() -> None:
+    """Drop the libraries memoised in this process, so the next `load_cycle_library` reads or builds again."""
+    _MEMO.clear()
+
+
 def build_cycle_library(
     paths: list[Path], ref: AnnyReference, n_phase: int = N_PHASE, key: str = ""
 ) -> CycleLibrary:
-    """Extract and stack the cycles of all clips (no caching)."""
+    """Extract and stack the cycles of all clips (no caching). The rotations are rounded as the cache stores them,
+    so a built library and its reloaded cache file are equal, field by field."""
     per_clip = [extract_clip_cycles(p, ref, n_phase) for p in paths]
     keep = [i for i, c in enumerate(per_clip) if len(c["stride"])]
     if not keep:
@@ -301,7 +316,7 @@ def build_cycle_library(
     cat = lambda k: np.concatenate([per_clip[i][k] for i in keep])  # noqa: E731
     leg = ref.leg_length
     return CycleLibrary(
-        rot=cat("rot"),
+        rot=as_stored(cat("rot")),
         root_height=cat("root_height"),
         root_sway=cat("root_sway"),
         root_fwd=cat("root_fwd"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -162,8 +163,11 @@ def test_cycle_library_cache_roundtrip(tmp_path, monkeypatch, lib):
     t0 = time.perf_counter()
     again = CycleLibrary.load(files[0])
     assert time.perf_counter() - t0 < 1.0
-    assert again.clips == built.clips and again.bone_labels == built.bone_labels
-    assert np.allclose(again.rot, built.rot, atol=1e-6) and np.array_equal(again.period, built.period)
+    # a fresh build holds exactly what its cache file gives back, so renders do not depend on the cache state
+    for f in dataclasses.fields(CycleLibrary):
+        a, b = getattr(again, f.name), getattr(built, f.name)
+        assert type(a) is type(b) and (np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b)
+        assert not isinstance(a, np.ndarray) or a.dtype == b.dtype, f.name
     assert again.key == lib.key  # same clips + code version → same key as the shared cache
 
 

@@ -141,12 +141,13 @@ def test_attribute_classifiers_train_and_eval(tree, tmp_path):
 
 
 def test_cli_entry_points_use_the_partition(tree, tmp_path, capsys):
-    from eval.commands import open_split, recognizer_eval, recognizer_train
+    from eval.commands import recognizer_eval, recognizer_train
     from gaitcraft.io.opengait_tree import write_partition
+    from gaitcraft.partition import evaluation_index
 
     part = tmp_path / "part.json"
     write_partition(part, ["000", "001", "002"], ["003"])
-    assert {r.labels.subject for r in open_split(tree.root, "test", part).records} == {"003"}
+    assert {r.labels.subject for r in evaluation_index(tree.root, "test", part).records} == {"003"}
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(json.dumps(tiny_config(total_steps=1).to_dict()))  # JSON is YAML
     summary = recognizer_train(str(tree.root), str(tmp_path / "run"), str(cfg), partition=str(part), progress=False)
@@ -174,7 +175,7 @@ def test_fused_recognizer_trains_and_evaluates_through_the_recognizer_cli(tree, 
     run = tmp_path / "fused"
     root = str(tree.records[0].path.parents[2])
     assert main(["recognizer", "train", "--data", root, "--out", str(run), "--config", str(cfg_file),
-                 "--reconstructor", str(recon)]) == 0
+                 "--partition", "all", "--reconstructor", str(recon)]) == 0
     meta = json.loads((run / "meta.json").read_text())
     assert meta["kind"] == "fused" and meta["step"] == 2
     assert main(["recognizer", "eval", "--data", root, "--checkpoint", str(run), "--split", "all",
@@ -186,3 +187,41 @@ def test_fused_recognizer_trains_and_evaluates_through_the_recognizer_cli(tree, 
     (run / "meta.json").write_text(json.dumps(meta))
     assert main(["recognizer", "eval", "--data", root, "--checkpoint", str(run), "--split", "all"]) != 0
     assert "is not the one this fused run was trained with" in capsys.readouterr().err
+
+
+SUBPROCESS = """
+import sys, torch
+torch.set_num_threads(1)
+from gaitcraft.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["recognizer", "classifiers"])
+def test_a_run_stopped_in_one_process_and_resumed_in_another_ends_with_the_same_weights(tree, tmp_path, command):
+    """Stopped at a step that is no checkpoint interval (3 of 4, saving every 2) by a separate process, then
+    finished here: the same weights as an uninterrupted run."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from gaitcraft.cli import main
+    from gaitcraft.paths import REPO_ROOT
+
+    tiny = tiny_config()
+    cfg = tiny if command == "recognizer" else dataclasses.replace(
+        load_config("attributes_cpu_small", ClassifierConfig), train=tiny.train, model=tiny.model)
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg.to_dict()))
+    args = [command, "train", "--data", str(tree.root), "--partition", "all", "--config", str(cfg_file), "--out"]
+    assert main([*args, str(tmp_path / "straight")]) == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", SUBPROCESS, *args, str(tmp_path / "pieces"), "--max-steps", "3"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "pieces" / "meta.json").read_text())["step"] == 3
+    assert main([*args, str(tmp_path / "pieces")]) == 0
+    a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("straight", "pieces"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

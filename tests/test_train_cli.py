@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -28,13 +29,13 @@ def tree(tmp_path):
 
 def test_train_exports_pipeline_and_resumes(tree, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY, "--max-steps", "3"]) == 0
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY, "--max-unet-steps", "3"]) == 0
     out = capsys.readouterr().out
     assert "2 identities" in out  # TRAIN_SET only
     assert (run / "model" / "model_index.json").is_file()
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert max(int(r["step"]) for r in rows if r["phase"] == "diffusion") == 3
-    # rerunning without --max-steps continues from step 3 to the config's 6 steps, no step repeated
+    # rerunning without --max-unet-steps continues from step 3 to the config's 6 steps, no step repeated
     assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY]) == 0
     steps = [int(r["step"]) for r in csv.DictReader(open(run / "log.csv")) if r["phase"] == "diffusion"]
     assert steps == sorted(set(steps)) and steps[-1] == 6
@@ -118,3 +119,57 @@ def test_run_folder_from_before_added_settings_still_resumes(tree, tmp_path):
         del saved["config"]["train"][key]
     (run / "run_config.json").write_text(json.dumps(saved))
     assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY]) == 0
+
+
+def _phase_steps(run) -> list[tuple[str, int]]:
+    return [(r["phase"], int(r["step"])) for r in csv.DictReader(open(run / "log.csv"))]
+
+
+def test_step_limits_bound_every_phase(tree, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tree), "--out", str(run), "--config", TINY]
+    # the tiny config's autoencoder takes 4 steps: --max-steps 2 stops inside phase 1, checkpointed, no model
+    assert main([*args, "--max-steps", "2"]) == 0
+    assert _phase_steps(run) == [("autoencoder", 1), ("autoencoder", 2)]
+    assert not (run / "model").exists() and "no model yet" in capsys.readouterr().out
+    assert json.loads((run / "checkpoints" / "latest.json").read_text())["checkpoint"] == "autoencoder-0000002"
+    assert main([*args, "--max-ae-steps", "3"]) == 0  # a per-phase limit stops phase 1 too
+    assert _phase_steps(run)[-1] == ("autoencoder", 3) and not (run / "model").exists()
+    # the whole run's step 6 is the autoencoder's 4 steps plus 2 of the UNet's: exported there
+    assert main([*args, "--max-steps", "6"]) == 0
+    assert _phase_steps(run)[-1] == ("diffusion", 2) and (run / "model" / "model_index.json").is_file()
+    assert main([*args, "--max-unet-steps", "4"]) == 0
+    assert _phase_steps(run)[-1] == ("diffusion", 4)
+    assert main([*args, "--max-steps", "0"]) == 2
+    assert "--max-steps must be at least 1" in capsys.readouterr().err
+
+
+SUBPROCESS = """
+import sys, torch
+torch.set_num_threads(1)
+from gaitcraft.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_run_resumed_in_new_processes_ends_with_the_same_model(tree, tmp_path):
+    """Stopped inside phase 1 in one process and inside phase 2 in another, then finished: the same bytes as an
+    uninterrupted run (same batches, noise, RNG states)."""
+    import os
+    import subprocess
+    import sys
+
+    from gaitcraft.paths import REPO_ROOT
+
+    straight, pieces = tmp_path / "straight", tmp_path / "pieces"
+    args = ["train", "--data", str(tree), "--config", TINY, "--out"]
+    assert main([*args, str(straight)]) == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+    for limit in ("3", "7"):  # autoencoder step 3, then the UNet's step 3 (4 + 3)
+        done = subprocess.run([sys.executable, "-c", SUBPROCESS, *args, str(pieces), "--max-steps", limit],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert main([*args, str(pieces)]) == 0
+    files = sorted(p.relative_to(straight) for p in (straight / "model").rglob("*") if p.is_file())
+    assert files and all((straight / f).read_bytes() == (pieces / f).read_bytes() for f in files)
+    assert _phase_steps(pieces) == _phase_steps(straight)  # each step logged once

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `classifiers` with its `train` and `eval` actions."""
+    from gaitcraft.partition import add_partition_arguments
+
     p = sub.add_parser(name, help=summary, description=(
         "Attribute classifiers (view, clothing, carried object) on the recognizer's backbone family, trained "
         "on real data. Their accuracy on generated sequences, beside their accuracy on held-out real ones, "
@@ -13,14 +15,14 @@ def add_parser(sub, name: str, summary: str):
     t = acts.add_parser("train", help="train the classifiers")
     t.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--config", default="attributes_cpu_small", help="configs/recognizer/<NAME>.yaml or a file")
-    t.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
-    t.add_argument("--max-steps", type=int, help="stop after this many steps")
+    t.add_argument("--config", default="attributes_cpu_small", help="configs/recognizer/<NAME>.yaml or a file (default attributes_cpu_small)")
+    add_partition_arguments(t)
+    t.add_argument("--max-steps", type=int, help="stop after this many steps (default: the config's total_steps)")
     e = acts.add_parser("eval", help="evaluate the classifiers")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder")
     e.add_argument("--json", dest="json_out", help="write every number as JSON here")
-    e.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
+    add_partition_arguments(e, training=False)
     e.add_argument("--split", choices=("test", "all"), default="test",
                    help="which subjects (default test; use all for generated data)")
     return p
@@ -31,7 +33,8 @@ def run(args) -> int:
     from eval.commands import classifiers_eval, classifiers_train
 
     if args.action == "train":
-        classifiers_train(args.data, args.out, args.config, args.partition, args.max_steps)
+        classifiers_train(args.data, args.out, args.config, args.partition, args.max_steps,
+                          allow_test_ids=args.allow_test_ids)
     else:
         classifiers_eval(args.data, args.checkpoint, args.json_out, args.partition, args.split)
     return 0

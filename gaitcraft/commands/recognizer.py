@@ -5,9 +5,12 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `recognizer` with its `train` and `eval` actions."""
+    from gaitcraft.partition import add_partition_arguments
+
     p = sub.add_parser(name, help=summary, description=(
         "Train and evaluate a GaitBase-compatible recognizer (OpenGait parameter names, so OpenGait GaitBase "
-        "checkpoints load for evaluation). Training uses TRAIN_SET of <data>/partition.json (or --partition), "
+        "checkpoints load for evaluation). Training uses TRAIN_SET of the split (--partition, or <data>/partition.json; "
+        "a tree with neither is refused), "
         "P×K sampling with 30-frame clips, triplet + CE losses, bf16 autocast on CPU, atomic resumable checkpoints. "
         "Evaluation uses TEST_SET and the CASIA-B protocol (gallery nm-01..04; probes NM/BG/CL; identical views "
         "excluded) or the generic one (rank-1/5/10, mAP, mINP, EER, TAR@FAR=1%)."))
@@ -18,7 +21,7 @@ def add_parser(sub, name: str, summary: str):
     t.add_argument("--config", default="gaitbase_cpu_small",
                    help="configs/recognizer/<NAME>.yaml or a YAML file (default gaitbase_cpu_small; "
                         "gaitbase_casiab = OpenGait's recipe)")
-    t.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
+    add_partition_arguments(t)
     t.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule is unchanged)")
     t.add_argument("--reconstructor", metavar="RUN",
                    help="train the fused recognizer (silhouette + 3D-heatmap branches, Mesh-Gait style) on this "
@@ -28,8 +31,8 @@ def add_parser(sub, name: str, summary: str):
     e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
     e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b")
     e.add_argument("--json", dest="json_out", help="write every number as JSON here")
-    e.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
-    e.add_argument("--split", choices=("test", "all"), default="test", help="which subjects (default test)")
+    add_partition_arguments(e, training=False)
+    e.add_argument("--split", choices=("test", "all"), default="test", help="which subjects: test (TEST_SET of the split) or all (every sequence; no split needed) (default test)")
     return p
 
 
@@ -39,7 +42,7 @@ def run(args) -> int:
 
     if args.action == "train":
         recognizer_train(args.data, args.out, args.config, args.partition, args.max_steps,
-                         reconstructor=args.reconstructor)
+                         reconstructor=args.reconstructor, allow_test_ids=args.allow_test_ids)
     else:
         recognizer_eval(args.data, args.checkpoint, args.protocol, args.json_out, args.partition, args.split)
     return 0

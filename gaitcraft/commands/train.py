@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `train`."""
+    from gaitcraft.partition import add_partition_arguments
+
     p = sub.add_parser(name, help=summary, description=(
         "Train the controllable silhouette video diffusion generator from scratch on a silhouette dataset: "
         "phase 1 a small silhouette autoencoder (64x44 -> 16x11x4 latents), phase 2 the spatio-temporal UNet and "
@@ -12,14 +14,23 @@ def add_parser(sub, name: str, summary: str):
         "dropout, EMA, bf16 autocast and gradient clipping. Runs under `accelerate` (CPU, one GPU, or "
         "`accelerate launch` for many). RUN gets run_config.json, log.csv, checkpoints/, samples/ (contact "
         "sheets every N steps) and, at the end, model/ (the pipeline for `gaitcraft generate --model RUN/model`). "
-        "Rerun the same command to resume; a RUN of another config is refused."))
-    p.add_argument("--data", required=True, help="OpenGait / GaitCraft tree; TRAIN_SET of its partition.json is used")
+        "Rerun the same command to resume (on one process it continues exactly as an uninterrupted run, so a "
+        "long CPU run can be done in pieces with the step limits below); a RUN of another config is refused."))
+    p.add_argument("--data", required=True, help="OpenGait / GaitCraft tree; the TRAIN_SET of its split trains")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--config", default="default",
                    help="configs/diffusion/<NAME>.yaml or a YAML file (default: default, the shipped model's)")
-    p.add_argument("--partition", help="partition JSON (default <data>/partition.json; all sequences if absent)")
-    p.add_argument("--max-steps", type=int, help="stop the UNet phase at this step (checkpoint + export); "
-                   "rerun without it to continue to the config's steps")
+    add_partition_arguments(p)
+    p.add_argument("--max-steps", type=int, metavar="N",
+                   help="stop the run at its step N, counting the autoencoder's steps and then the UNet's (with "
+                        "autoencoder_training.steps A, N <= A stops inside phase 1 with no model yet; N = A + U "
+                        "stops the UNet at its step U and exports the model); checkpointed there, and rerunning "
+                        "without it (or with a larger N) continues (default: no limit)")
+    p.add_argument("--max-ae-steps", type=int, metavar="N",
+                   help="stop phase 1 (the autoencoder) at its step N at the latest (default: no limit)")
+    p.add_argument("--max-unet-steps", type=int, metavar="N",
+                   help="stop phase 2 (the UNet) at its step N at the latest and export the model there "
+                        "(default: no limit)")
     return p
 
 
@@ -28,14 +39,24 @@ def run(args) -> int:
     from diffusion.clips import training_loader
     from diffusion.config import load_config
     from diffusion.train import train
+    from diffusion.trainctx import StepLimits
     from gaitcraft.config_build import config_file
-    from gaitcraft.dataset import open_split
+    from gaitcraft.errors import ConfigError
+    from gaitcraft.partition import training_index
 
+    for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     cfg = load_config(config_file("diffusion", args.config))
-    index = open_split(args.data, "train", args.partition)
+    index = training_index(args.data, args.partition, args.allow_test_ids)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "
           f"(clothing {', '.join(vocab.clothing)}; carry {', '.join(vocab.carry)})")
-    model = train(cfg, loader, args.out, vocab, max_steps=args.max_steps)
+    limits = StepLimits(args.max_steps, args.max_ae_steps, args.max_unet_steps)
+    model = train(cfg, loader, args.out, vocab, limits=limits)
+    if model is None:
+        print(f"stopped before the UNet's first step (--max-steps / --max-ae-steps); checkpoint in {args.out}/"
+              "checkpoints, no model yet: rerun without the limit (or with a larger one) to continue")
+        return 0
     print(f"model -> {model}  (try: gaitcraft generate --model {model} --out out/generated)")
     return 0

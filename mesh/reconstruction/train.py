@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from gaitcraft.dataset import DatasetIndex, open_split
+from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError
 from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint, save_final
+from gaitcraft.partition import training_index as split_training_index
 from gaitcraft.precision import make_accelerator
 from mesh.reconstruction.config import ReconstructionConfig, load_config
 from mesh.reconstruction.data import ReconClips
@@ -29,9 +30,11 @@ from mesh.reconstruction.losses import reconstruction_loss
 from mesh.reconstruction.setup import build_model, make_body_setup
 
 
-def training_index(data: str | Path | DatasetIndex) -> DatasetIndex:
-    """The training sequences: an index as given, or a dataset folder's TRAIN_SET (all of it without one)."""
-    return data if isinstance(data, DatasetIndex) else open_split(data, "train")
+def training_index(data: str | Path | DatasetIndex, partition: str | Path | None = None,
+                   allow_test_ids: bool = False) -> DatasetIndex:
+    """The training sequences: an index as given, or the TRAIN_SET of a dataset folder's split
+    (`gaitcraft.partition`: `partition`, else its partition.json; a folder with neither is refused)."""
+    return data if isinstance(data, DatasetIndex) else split_training_index(data, partition, allow_test_ids)
 
 
 def lr_at(step: int, cfg: ReconstructionConfig) -> float:
@@ -45,8 +48,12 @@ def lr_at(step: int, cfg: ReconstructionConfig) -> float:
 
 
 def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetIndex, out_dir: str | Path, *,
-          max_steps: int | None = None, resume: bool = True, progress: bool = True) -> dict[str, Any]:
+          max_steps: int | None = None, resume: bool = True, progress: bool = True,
+          partition: str | Path | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
     """Train (or resume) a reconstructor; returns a summary (steps, seconds, last losses, sequences).
+
+    A dataset folder trains on the TRAIN_SET of its split (`partition`, else its partition.json; see
+    `gaitcraft.partition`); an index trains on all its sequences.
 
     `max_steps` stops early; the run stays resumable up to `config.train.total_steps`, and the weights at
     the stopping point are written as a finished run (meta `finished: false`).
@@ -54,8 +61,9 @@ def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetI
     cfg = config if isinstance(config, ReconstructionConfig) else load_config(config)
     t = cfg.train
     out_dir = Path(out_dir)
+    index = training_index(data, partition, allow_test_ids)  # before the body model: a bad split fails fast
     setup = make_body_setup(cfg.model)
-    clips = ReconClips(training_index(data), t.frames, setup.body, setup.vertex_ids, setup.joint_bones, t.seed)
+    clips = ReconClips(index, t.frames, setup.body, setup.vertex_ids, setup.joint_bones, t.seed)
     keys = sorted(json.dumps(r.labels.to_json(), sort_keys=True, default=str) for r in clips.records)
     fingerprint = {"config": cfg.to_dict(), "data": hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]}
     torch.manual_seed(t.seed)
