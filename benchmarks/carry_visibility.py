@@ -42,8 +42,8 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     from mesh.body_model import AnnyBody
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
+    from mesh.subjects import sample_subject, subject_rng
     from synth_datasets.procedural import pose_walk
-    from synth_datasets.subjects import sample_subject, subject_rng
 
     body_model = AnnyBody()
     out = {b: np.zeros((subjects, len(views), 3)) for b in BAGS}
