@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.embed import embed_arrays  # noqa: E402
 from eval.gaitbase import GaitBase  # noqa: E402
+from eval.gaitbase_config import model_config  # noqa: E402
 from eval.losses import cross_entropy_loss, triplet_loss  # noqa: E402
 from eval.recognizer_config import load_config  # noqa: E402
 from eval.train_loop import make_accelerator  # noqa: E402
-from eval.train_recognizer import model_config  # noqa: E402
 
 
 def cpu_name() -> str:

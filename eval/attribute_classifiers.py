@@ -16,7 +16,8 @@ from torch import nn
 
 from eval.embed import RecordFrames, forward_sequences
 from eval.gait_modules import ResNet9, SeparateFCs, SetBlockWrapper
-from eval.gaitbase import GaitBaseConfig, encode
+from eval.gaitbase import encode
+from eval.gaitbase_config import GaitBaseArchitecture
 from eval.opengait_checkpoint import check_state_dict
 from eval.recognizer_config import ClassifierConfig, load_config, validate
 from eval.train_loop import LoopSpec, pk_sampler, run_loop
@@ -29,7 +30,7 @@ from gaitcraft.io.run_checkpoints import read_final, save_final
 class AttributeClassifier(nn.Module):
     """`[n, s, h, w]` silhouettes -> {'embeddings': `[n, d, p]`, '<attribute>': logits `[n, classes]`}."""
 
-    def __init__(self, cfg: GaitBaseConfig, heads: dict[str, int]):
+    def __init__(self, cfg: GaitBaseArchitecture, heads: dict[str, int]):
         super().__init__()
         self.cfg = cfg
         self.Backbone = SetBlockWrapper(ResNet9(cfg))
@@ -67,12 +68,11 @@ def train_classifiers(config: ClassifierConfig | str | Path, index: DatasetIndex
         raise DataError("no training sequences in the index")
     classes = {a: sorted({attribute_value(r.labels, a) for r in records}) for a in cfg.attributes}
     targets = {a: torch.tensor([classes[a].index(attribute_value(r.labels, a)) for r in records]) for a in classes}
-    t, m = cfg.train, cfg.model
+    t = cfg.train
     sampler = pk_sampler(records, t)
     dataset = ClipDataset(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
     torch.manual_seed(t.seed)
-    arch = GaitBaseConfig(m.channels, m.layers, m.strides, m.parts, m.embed_dim, class_num=1)
-    model = AttributeClassifier(arch, {a: len(c) for a, c in classes.items()})
+    model = AttributeClassifier(cfg.model, {a: len(c) for a, c in classes.items()})
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=cfg.optim.momentum,
                                 weight_decay=cfg.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.optim.milestones), cfg.optim.gamma)
@@ -103,9 +103,7 @@ def load_classifiers(run_dir: str | Path) -> tuple[AttributeClassifier, dict[str
     if meta.get("kind") != "attributes":
         raise CheckpointError(f"run is a {meta.get('kind')!r} model, not attribute classifiers", run_dir)
     cfg = ClassifierConfig.from_dict(meta["config"], where=f"{run_dir}/meta.json")
-    m = cfg.model
-    arch = GaitBaseConfig(m.channels, m.layers, m.strides, m.parts, m.embed_dim, class_num=1)
-    model = AttributeClassifier(arch, {a: len(c) for a, c in meta["classes"].items()})
+    model = AttributeClassifier(cfg.model, {a: len(c) for a, c in meta["classes"].items()})
     check_state_dict(model, weights, str(run_dir))
     model.load_state_dict(weights)
     return model.eval(), meta

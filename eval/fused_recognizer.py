@@ -15,14 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from eval.gaitbase import (
-    GaitBaseConfig,
-    ResNet9,
-    SeparateBNNecks,
-    SeparateFCs,
-    SetBlockWrapper,
-    horizontal_pyramid_pool,
-)
+from eval.gait_modules import ResNet9, SeparateBNNecks, SeparateFCs, SetBlockWrapper, horizontal_pyramid_pool
+from eval.gaitbase_config import GaitBaseConfig
 from mesh.reconstruction.features3d import GRID, keypoint_volumes
 
 

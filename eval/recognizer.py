@@ -12,10 +12,10 @@ import numpy as np
 from eval.embed import embed_records
 from eval.embedding_set import EmbeddingSet
 from eval.gaitbase import GaitBase
+from eval.gaitbase_config import model_config
 from eval.opengait_checkpoint import check_state_dict, load_opengait_checkpoint
 from eval.protocols import CASIA_B_GALLERY, casia_b, generic
 from eval.recognizer_config import RecognizerConfig
-from eval.train_recognizer import model_config
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.io.run_checkpoints import read_final
 

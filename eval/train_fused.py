@@ -18,10 +18,11 @@ from tqdm.auto import tqdm
 from eval.embed import data_version, even_frames
 from eval.embedding_set import EmbeddingSet
 from eval.fused_recognizer import FusedRecognizer
+from eval.gaitbase_config import model_config
 from eval.losses import cross_entropy_loss, triplet_loss
 from eval.recognizer_config import RecognizerConfig, load_config, validate
 from eval.train_loop import LoopSpec, pk_sampler, run_loop
-from eval.train_recognizer import model_config, run_fingerprint
+from eval.train_recognizer import run_fingerprint
 from gaitcraft.dataset import ClipDataset, DatasetIndex, sample_frame_indices
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save

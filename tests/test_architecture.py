@@ -178,6 +178,45 @@ class SourceTree:
                      for m, t in sorted(EXCEPTIONS - used) if m in self.files]
         return sorted(set(problems))
 
+    def import_graph(self) -> dict[str, set[str]]:
+        """module -> the modules of this tree it imports (at any depth of the file)."""
+        graph = {}
+        for module, path in self.files.items():
+            deps = set()
+            for imp in self.imports(module, ast.parse(path.read_text(), filename=str(path))):
+                target = imp.module
+                while target and not self.is_module(target):
+                    target = target.rpartition(".")[0]
+                if target and target != module:
+                    deps.add(target)
+            graph[module] = deps
+        return graph
+
+    def cycles(self) -> list[list[str]]:
+        """The import circles: every group of two or more modules that import each other (directly or not)."""
+        graph, order, low, stack, found = self.import_graph(), {}, {}, [], []
+
+        def visit(v: str) -> None:  # Tarjan's strongly connected components
+            order[v] = low[v] = len(order)
+            stack.append(v)
+            for w in sorted(graph[v]):
+                if w not in order:
+                    visit(w)
+                    low[v] = min(low[v], low[w])
+                elif w in stack:
+                    low[v] = min(low[v], order[w])
+            if low[v] == order[v]:
+                group = []
+                while not group or group[-1] != v:
+                    group.append(stack.pop())
+                if len(group) > 1:
+                    found.append(sorted(group))
+
+        for v in sorted(graph):
+            if v not in order:
+                visit(v)
+        return sorted(found)
+
     def _foreign(self, module: str, home: str) -> bool:
         """Whether `module`'s private names belong to a package other than `home`."""
         return layer_of(module) is not None and package_of(module, self.is_package(module)) != home
@@ -190,6 +229,10 @@ def _private(name: str) -> bool:
 def test_no_module_imports_against_the_data_flow():
     problems = SourceTree(ROOT).violations()
     assert not problems, "layering violations:\n" + "\n".join(problems)
+
+
+def test_no_import_circles():
+    assert SourceTree(ROOT).cycles() == []
 
 
 def _plant(root: Path, files: dict[str, str]) -> SourceTree:
@@ -230,3 +273,12 @@ def test_checker_catches_planted_violations(tmp_path):
     assert any("eval/sub/peek.py:3: reads private mesh.body._build" in p for p in found), found
     assert any("eval/sub/rel.py:1: imports private eval.score._hidden" in p for p in found), found
     assert len(found) == 6, found
+
+
+def test_checker_finds_an_import_circle_even_through_type_checking_imports(tmp_path):
+    tree = _plant(tmp_path, {
+        "eval/net.py": "from eval.blocks import Block\n",
+        "eval/blocks.py": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from eval.net import Net\n",
+        "eval/other.py": "import eval.net\n",
+    })
+    assert tree.cycles() == [["eval.blocks", "eval.net"]]

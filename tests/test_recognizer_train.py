@@ -104,6 +104,9 @@ def test_config_errors(tmp_path):
         load_config(bad)
     with pytest.raises(ConfigError, match="built-in names.*gaitbase_casiab"):
         load_config("nope")
+    bad.write_text("model:\n  channels: [8, 16, 32]\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml.model: channels, layers and strides need 4 entries"):
+        load_config(bad)
     recipe, defaults = load_config("gaitbase_casiab"), RecognizerConfig()  # the defaults are OpenGait's recipe
     assert (recipe.model, recipe.loss, recipe.optim) == (defaults.model, defaults.loss, defaults.optim)
     assert (recipe.train.p, recipe.train.k, recipe.train.frames, recipe.train.total_steps) == (8, 16, 30, 60000)

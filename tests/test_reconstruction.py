@@ -241,7 +241,8 @@ def test_smpl_fit_recovers_smpl_joints(tmp_path):
 
 def test_fused_recognizer_shapes_and_packed_sequences():
     from eval.fused_recognizer import FusedRecognizer
-    from eval.gaitbase import GaitBase, GaitBaseConfig
+    from eval.gaitbase import GaitBase
+    from eval.gaitbase_config import GaitBaseConfig
 
     cfg = GaitBaseConfig(channels=(8, 8, 16, 16), embed_dim=16, class_num=5)
     net = FusedRecognizer(cfg, n_joints=22).eval()
