@@ -45,6 +45,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "benchmarks": ALL_LAYERS - {"face"},
 }
 
+#: inside a layer: subpackage -> the subpackages of the same layer it may import (others: any)
+INNER_ALLOWED: dict[str, tuple[str, ...]] = {
+    "eval.models": ("eval.models",),  # model definitions know nothing of how they are trained or scored
+    "eval.training": ("eval.models", "eval.training", "eval.evaluation"),
+    "eval.evaluation": ("eval.models", "eval.training", "eval.evaluation"),
+}
+
 #: (importing module, imported layer) pairs tolerated for now; each must still occur (a stale entry fails)
 EXCEPTIONS: set[tuple[str, str]] = {
     ("eval.synth_checks", "synth_datasets"),  # being moved
@@ -166,6 +173,8 @@ class SourceTree:
                         used.add((module, target))
                     else:
                         problems.append(f"{rel}:{imp.line}: {layer} imports {imp.module} ({target})")
+                if not _inner_allowed(module, imp.module):
+                    problems.append(f"{rel}:{imp.line}: {module} imports {imp.module}")
                 if imp.name is not None and _private(imp.name) and self._foreign(imp.module, home):
                     problems.append(f"{rel}:{imp.line}: imports private {imp.module}.{imp.name}")
             aliases = self.module_aliases(tree, imports)
@@ -222,6 +231,14 @@ class SourceTree:
         return layer_of(module) is not None and package_of(module, self.is_package(module)) != home
 
 
+def _inner_allowed(module: str, target: str) -> bool:
+    """Whether `module` may import `target` by `INNER_ALLOWED` (only pairs within one layer are restricted)."""
+    for sub, allowed in INNER_ALLOWED.items():
+        if (module == sub or module.startswith(sub + ".")) and layer_of(target) == layer_of(module):
+            return any(target == a or target.startswith(a + ".") for a in allowed)
+    return True
+
+
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -264,6 +281,10 @@ def test_checker_catches_planted_violations(tmp_path):
         "eval/sub/__init__.py": "",
         "eval/sub/peek.py": "import mesh.body as b\nfrom mesh import body\nx = b._CACHE or body._build()\n",
         "eval/sub/rel.py": "from ..score import _hidden\n",
+        "eval/models/__init__.py": "",
+        "eval/models/net.py": "from eval.training import loop\n",
+        "eval/training/__init__.py": "",
+        "eval/training/loop.py": "from eval.models import net\n",
     })
     found = tree.violations()
     assert any("gaitcraft/errors.py:2: core imports eval.score" in p for p in found), found
@@ -272,7 +293,8 @@ def test_checker_catches_planted_violations(tmp_path):
     assert any("eval/sub/peek.py:3: reads private mesh.body._CACHE" in p for p in found), found
     assert any("eval/sub/peek.py:3: reads private mesh.body._build" in p for p in found), found
     assert any("eval/sub/rel.py:1: imports private eval.score._hidden" in p for p in found), found
-    assert len(found) == 6, found
+    assert any("eval/models/net.py:1: eval.models.net imports eval.training.loop" in p for p in found), found
+    assert len(found) == 7, found
 
 
 def test_checker_finds_an_import_circle_even_through_type_checking_imports(tmp_path):

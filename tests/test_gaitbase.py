@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from eval.gaitbase import GaitBase
-from eval.gaitbase_config import GaitBaseArchitecture, GaitBaseConfig, model_config
-from eval.losses import cross_entropy_loss, triplet_loss
-from eval.opengait_checkpoint import infer_config, load_opengait_checkpoint
-from eval.recognizer_config import ClassifierConfig, RecognizerConfig
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import GaitBaseArchitecture, GaitBaseConfig, model_config
+from eval.models.opengait_checkpoint import infer_config, load_opengait_checkpoint
+from eval.training.losses import cross_entropy_loss, triplet_loss
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig
 from gaitcraft.errors import CheckpointError, ConfigError
 
 SMALL = GaitBaseConfig(channels=(8, 16, 32, 64), parts=16, embed_dim=32, class_num=5)

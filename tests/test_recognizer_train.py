@@ -10,11 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from eval.attribute_classifiers import evaluate_classifiers, load_classifiers, train_classifiers
-from eval.recognizer import evaluate, load_recognizer
-from eval.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
-from eval.report import format_table
-from eval.train_recognizer import train
+from eval.evaluation.classifiers import evaluate_classifiers, load_classifiers
+from eval.evaluation.recognizer import evaluate, load_recognizer
+from eval.evaluation.report import format_table
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
+from eval.training.train_classifiers import train_classifiers
+from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError, ConfigError, DataError
 from gaitcraft.io.writers import write_opengait_tree

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from eval.gaitbase import GaitBase
-from eval.gaitbase_config import model_config
-from eval.losses import cross_entropy_loss, triplet_loss
-from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_loop import LoopSpec, pk_sampler, run_loop
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import model_config
+from eval.training.losses import cross_entropy_loss, triplet_loss
+from eval.training.recognizer_config import RecognizerConfig, load_config, validate
+from eval.training.train_loop import LoopSpec, pk_sampler, run_loop
 from gaitcraft.dataset import ClipDataset, DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.run_checkpoints import save_final

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from eval.gaitbase_config import GaitBaseArchitecture
+from eval.models.gaitbase_config import GaitBaseArchitecture
 from gaitcraft.config_build import build_dataclass, config_file, plain
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS

@@ -3,7 +3,7 @@
 Per frame a ResNet-9-like backbone (BasicBlocks, no max-pool), then temporal max-pool, horizontal pyramid
 pooling (mean + max over strips), separate FCs per strip and separate BNNecks with cosine logits.
 The module tree mirrors OpenGait's `Baseline` (`Backbone.forward_block.*`, `FCs.fc_bin`, `BNNecks.*`) so its
-checkpoints load with `load_state_dict` (see `eval.opengait_checkpoint`).
+checkpoints load with `load_state_dict` (see `eval.models.opengait_checkpoint`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from eval.gait_modules import ResNet9, SeparateBNNecks, SeparateFCs, SetBlockWrapper, horizontal_pyramid_pool
-from eval.gaitbase_config import GaitBaseConfig
+from eval.models.gait_modules import (
+    ResNet9,
+    SeparateBNNecks,
+    SeparateFCs,
+    SetBlockWrapper,
+    horizontal_pyramid_pool,
+)
+from eval.models.gaitbase_config import GaitBaseConfig
 
 
 def encode(backbone: nn.Module, sils: torch.Tensor, parts: int, seq_lens: list[int] | None = None) -> torch.Tensor:

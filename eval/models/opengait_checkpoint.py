@@ -1,4 +1,4 @@
-"""Load OpenGait GaitBase checkpoints (`torch.save({'model': state_dict, ...})`) into `eval.gaitbase.GaitBase`.
+"""Load OpenGait GaitBase checkpoints (`torch.save({'model': state_dict, ...})`) into `eval.models.gaitbase.GaitBase`.
 
 Loading uses `torch.load(weights_only=True)`: tensors and plain containers only, never arbitrary pickle code.
 The architecture (channels, blocks per stage, strips, embedding width, classes) is read from the tensor
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from eval.gaitbase import GaitBase
-from eval.gaitbase_config import GaitBaseConfig
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import GaitBaseConfig
 from gaitcraft.errors import CheckpointError
 
 _PREFIX = "Backbone.forward_block."

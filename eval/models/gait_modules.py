@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eval.gaitbase_config import GaitBaseArchitecture
+from eval.models.gaitbase_config import GaitBaseArchitecture
 
 
 class BasicBlock(nn.Module):
