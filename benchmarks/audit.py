@@ -82,7 +82,8 @@ def case_lines(name: str, s: dict, res: dict, secs: float) -> list[str]:
 
 def random_gaitbase(folder: Path) -> Path:
     """A randomly initialised GaitBase saved as an OpenGait checkpoint (`{'model': state_dict}`)."""
-    from eval.gaitbase import GaitBase, GaitBaseConfig
+    from eval.models.gaitbase import GaitBase
+    from eval.models.gaitbase_config import GaitBaseConfig
 
     torch.manual_seed(0)
     path = folder / "random_gaitbase.pt"

@@ -42,8 +42,8 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     from mesh.body_model import AnnyBody
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
+    from mesh.subjects import sample_subject, subject_rng
     from synth_datasets.procedural import pose_walk
-    from synth_datasets.subjects import sample_subject, subject_rng
 
     body_model = AnnyBody()
     out = {b: np.zeros((subjects, len(views), 3)) for b in BAGS}
@@ -68,7 +68,7 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
 
 def classifier_by_view(data: str, classifiers: str, views: list[float]) -> dict[float, dict[str, float | None]]:
     """Per view: the carry classifier's per-class accuracy (%) on the real held-out bg walks of `data`."""
-    from eval.attribute_classifiers import evaluate_classifiers
+    from eval.evaluation.classifiers import evaluate_classifiers
     from gaitcraft.dataset import open_split
 
     held_out = open_split(data, "test").filter(seq_types=["bg-"])

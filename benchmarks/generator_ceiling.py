@@ -43,9 +43,9 @@ from benchmarks.generator_quality import (  # noqa: E402
 from diffusion.autoencoder import SilhouetteAutoencoder  # noqa: E402
 from diffusion.data import CUT, to_model_frames, to_uint8_64  # noqa: E402
 from diffusion.loading import load_model  # noqa: E402
-from eval.generation_metrics import identity_retention  # noqa: E402
-from eval.privacy import resolve_recognizer  # noqa: E402
-from eval.recognizer import embed  # noqa: E402
+from eval.evaluation.generation_metrics import identity_retention  # noqa: E402
+from eval.evaluation.privacy import resolve_recognizer  # noqa: E402
+from eval.evaluation.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
 from gaitcraft.io.opengait_tree import write_opengait_sequence  # noqa: E402
 from synth_datasets.synth_finalize import assemble  # noqa: E402

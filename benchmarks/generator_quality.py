@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._machine import header, log  # noqa: E402
 from conditioning.identity import IdentityRecipe  # noqa: E402
 from conditioning.novel import METHODS  # noqa: E402
-from eval.attribute_classifiers import evaluate_classifiers  # noqa: E402
-from eval.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
-from eval.privacy import resolve_recognizer  # noqa: E402
-from eval.recognizer import embed  # noqa: E402
+from eval.evaluation.classifiers import evaluate_classifiers
+from eval.evaluation.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
+from eval.evaluation.privacy import resolve_recognizer  # noqa: E402
+from eval.evaluation.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
 from gaitcraft.defaults import parse_guidance  # noqa: E402
 from gaitcraft.errors import ConfigError  # noqa: E402

@@ -5,7 +5,7 @@ bf16 autocast in the same run, for the narrow CPU preset and the full GaitBase.
 
 Training steps run the real step (accelerate-prepared model, channels-last, triplet + CE, SGD) on an
 in-memory batch of random silhouettes, so data loading is not timed. Embedding packs whole sequences of
-`--seq-frames` frames into forwards of `batch_frames` frames, as `eval.embed` does.
+`--seq-frames` frames into forwards of `batch_frames` frames, as `eval.evaluation.embed` does.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.embed import embed_arrays  # noqa: E402
-from eval.gaitbase import GaitBase  # noqa: E402
-from eval.losses import cross_entropy_loss, triplet_loss  # noqa: E402
-from eval.recognizer_config import load_config  # noqa: E402
-from eval.train_loop import make_accelerator  # noqa: E402
-from eval.train_recognizer import model_config  # noqa: E402
+from eval.evaluation.embed import embed_arrays  # noqa: E402
+from eval.models.gaitbase import GaitBase  # noqa: E402
+from eval.models.gaitbase_config import model_config  # noqa: E402
+from eval.training.losses import cross_entropy_loss, triplet_loss  # noqa: E402
+from eval.training.recognizer_config import load_config  # noqa: E402
+from eval.training.train_loop import make_accelerator  # noqa: E402
 
 
 def cpu_name() -> str:

@@ -80,11 +80,11 @@ def speed(model, test: DatasetIndex, n: int) -> list[str]:
 
 def fused(root: Path, model_path: str, config: str, work: Path, steps: int | None) -> list[str]:
     """Fused vs silhouette-only recognizers, same config/data/steps."""
-    from eval.protocols import casia_b
-    from eval.recognizer import embed_checkpoint
-    from eval.recognizer_config import load_config
-    from eval.train_fused import train_fused
-    from eval.train_recognizer import train as train_gaitbase
+    from eval.evaluation.protocols import casia_b
+    from eval.evaluation.recognizer import embed_checkpoint
+    from eval.training.recognizer_config import load_config
+    from eval.training.train_fused import train_fused
+    from eval.training.train_recognizer import train as train_gaitbase
 
     cfg = load_config(config)
     index = DatasetIndex.open(root)

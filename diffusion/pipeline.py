@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from diffusers import DiffusionPipeline, SchedulerMixin
+from diffusers.utils import BaseOutput
 
 from conditioning.encoder import ConditionEncoder
 from diffusion.autoencoder import SilhouetteAutoencoder
@@ -20,6 +22,21 @@ from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.precision import fast_bf16
+
+#: what `GaitCraftPipeline` can return: silhouettes as numpy or torch, or the denoised latents (not decoded)
+OUTPUT_TYPES = ("np", "pt", "latent")
+
+
+@dataclass
+class GaitCraftPipelineOutput(BaseOutput):
+    """What `GaitCraftPipeline` returns.
+
+    sequences: uint8 0/255 silhouettes `[b, t, 64, 64]`, a numpy array (`output_type="np"`) or a CPU torch tensor
+               (`"pt"`); or, for `"latent"`, the denoised latents `[b, t, c, h, w]` float32 on the pipeline's
+               device (decode them with `GaitCraftPipeline.decode_latents`).
+    """
+
+    sequences: np.ndarray | torch.Tensor
 
 
 def check_compatible(unet: SpatioTemporalUNet, autoencoder: SilhouetteAutoencoder, encoder: ConditionEncoder,
@@ -71,7 +88,8 @@ class GaitCraftPipeline(DiffusionPipeline):
     def __call__(self, identity: Any = None, clothing: Any = "normal", carry: Any = "none", view: Any = 90.0,
                  num_frames: int | None = None, num_inference_steps: int = 15, guidance_scale: Guidance = DEFAULT_GUIDANCE,
                  generator: torch.Generator | list[torch.Generator] | None = None,
-                 batch_size: int | None = None) -> np.ndarray:
+                 batch_size: int | None = None, output_type: str = "np",
+                 return_dict: bool = True) -> GaitCraftPipelineOutput | tuple:
         """Sample silhouette clips.
 
         identity: training id, `IdentityRecipe` (or its JSON dict), `[identity_dim]` vector, or None (unconditional);
@@ -80,8 +98,12 @@ class GaitCraftPipeline(DiffusionPipeline):
         guidance_scale: a float (joint CFG over all factors) or {factor: scale} (per-factor CFG).
         generator: one `torch.Generator`, or one per sequence (then each sequence's noise is independent of
                    the batch it is generated in).
-        Returns uint8 0/255 silhouettes `[b, num_frames, 64, 64]`.
+        output_type: "np" (uint8 0/255 silhouettes `[b, num_frames, 64, 64]`, numpy), "pt" (the same as a torch
+                     tensor) or "latent" (the denoised latents, not decoded).
+        Returns a `GaitCraftPipelineOutput`, or with `return_dict=False` the tuple `(sequences,)`.
         """
+        if output_type not in OUTPUT_TYPES:
+            raise ConfigError(f"output_type {output_type!r}; valid: {', '.join(OUTPUT_TYPES)}")
         num_frames = self.unet.config.num_frames if num_frames is None else int(num_frames)
         try:
             self.unet.check_frames(num_frames)
@@ -106,6 +128,19 @@ class GaitCraftPipeline(DiffusionPipeline):
             for t in self.progress_bar(self.scheduler.timesteps):
                 x_in = self.scheduler.scale_model_input(latents, t).repeat(len(variants), 1, 1, 1, 1)
                 pred = combine(self.unet(x_in, t, emb).float(), variants, guidance_scale)
-                latents = self.scheduler.step(pred, t, latents).prev_sample
-            probs = torch.cat([self.autoencoder.decode_video(chunk) for chunk in latents.split(8)])
-        return to_uint8_64(probs)
+                latents = self.scheduler.step(pred, t, latents).prev_sample  # [b, t, c, h, w]
+        if output_type == "latent":
+            sequences = latents
+        else:
+            sequences = self.decode_latents(latents)  # [b, t, 64, 64] uint8
+            if output_type == "pt":
+                sequences = torch.from_numpy(sequences)
+        return GaitCraftPipelineOutput(sequences=sequences) if return_dict else (sequences,)
+
+    @torch.no_grad()
+    def decode_latents(self, latents: torch.Tensor) -> np.ndarray:
+        """Denoised latents `[b, t, c, h, w]` -> uint8 0/255 silhouettes `[b, t, 64, 64]` (8 clips per decoder call)."""
+        device = self.autoencoder.device
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast_bf16(device)):
+            probs = torch.cat([self.autoencoder.decode_video(chunk) for chunk in latents.to(device).split(8)])
+        return to_uint8_64(probs)  # [b, t, h, w]

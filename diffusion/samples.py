@@ -26,7 +26,7 @@ def write_sample_sheet(pipe: GaitCraftPipeline, path: Path, steps: int, guidance
     rows = sample_conditions(pipe)
     seqs = pipe(identity=[r["identity"] for r in rows], clothing=[r["clothing"] for r in rows],
                 carry=[r["carry"] for r in rows], view=[r["view"] for r in rows], num_inference_steps=steps,
-                guidance_scale=guidance_scale, generator=[torch.Generator().manual_seed(seed + i) for i in range(len(rows))])
+                guidance_scale=guidance_scale, generator=[torch.Generator().manual_seed(seed + i) for i in range(len(rows))]).sequences
     captions = [" | ".join("null" if v is None else str(v) for v in r.values()) for r in rows]
     write_contact_sheet(path, list(seqs), captions)
     return path

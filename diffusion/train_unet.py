@@ -12,7 +12,7 @@ from diffusers.training_utils import EMAModel
 
 from conditioning.encoders import drop_masks
 from diffusion.checkpoint import load_optimizer, load_weights
-from diffusion.denoiser import Denoiser
+from diffusion.conditioned_unet import ConditionedUNet
 from diffusion.latent_cache import FrameLatentCache
 from diffusion.pipeline import GaitCraftPipeline
 from diffusion.runlog import export_pipeline
@@ -21,7 +21,7 @@ from diffusion.schedule import diffusion_loss, loss_weights, scheduler_from_conf
 from diffusion.trainctx import Progress, TrainContext, restore_rng, write_checkpoint
 
 
-def _resume(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, opt, lr_sched) -> int:
+def _resume(ctx: TrainContext, conditioned_unet: ConditionedUNet, ema: EMAModel, opt, lr_sched) -> int:
     """Load the diffusion-phase state of `ctx.resume`; returns the step to continue from."""
     folder, state = ctx.resume
     ctx.autoencoder.load_state_dict(load_weights(folder, "autoencoder"))
@@ -29,7 +29,8 @@ def _resume(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, opt, lr_sched)
     restore_rng(ctx, folder, state)
     if state["step"] == 0:
         return 0
-    denoiser.load_state_dict(load_weights(folder, "denoiser"))
+    # checkpoints store it as "denoiser" (its former name), kept so that existing runs resume
+    conditioned_unet.load_state_dict(load_weights(folder, "denoiser"))
     shadow = load_weights(folder, "ema")
     ema.load_state_dict({**state["ema"], "shadow_params": [shadow[str(i)] for i in range(len(shadow))]})
     saved = load_optimizer(folder)
@@ -38,22 +39,23 @@ def _resume(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, opt, lr_sched)
     return state["step"]
 
 
-def _pipeline(ctx: TrainContext, denoiser: Denoiser) -> GaitCraftPipeline:
+def _pipeline(ctx: TrainContext, conditioned_unet: ConditionedUNet) -> GaitCraftPipeline:
     """A pipeline over the live modules with the configured sampler."""
-    return GaitCraftPipeline(denoiser.unet, ctx.autoencoder, denoiser.encoder, scheduler_from_config(ctx.cfg.schedule))
+    return GaitCraftPipeline(conditioned_unet.unet, ctx.autoencoder, conditioned_unet.encoder,
+                             scheduler_from_config(ctx.cfg.schedule))
 
 
-def _with_ema(ctx: TrainContext, denoiser: Denoiser, ema: EMAModel, action):
+def _with_ema(ctx: TrainContext, conditioned_unet: ConditionedUNet, ema: EMAModel, action):
     """Run `action(pipeline)` with the EMA weights swapped in (main process only), then swap back."""
     if ctx.accelerator.is_main_process:
-        ema.store(denoiser.parameters())
-        ema.copy_to(denoiser.parameters())
-        denoiser.eval()
+        ema.store(conditioned_unet.parameters())
+        ema.copy_to(conditioned_unet.parameters())
+        conditioned_unet.eval()
         try:
-            return action(_pipeline(ctx, denoiser))
+            return action(_pipeline(ctx, conditioned_unet))
         finally:
-            ema.restore(denoiser.parameters())
-            denoiser.train()
+            ema.restore(conditioned_unet.parameters())
+            conditioned_unet.train()
     return None
 
 
@@ -62,14 +64,14 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
     folder, or None when the limits allowed no UNet step yet (nothing to export)."""
     tc, s, acc = ctx.cfg.train, ctx.cfg.schedule, ctx.accelerator
     ae = ctx.autoencoder.eval().requires_grad_(False)
-    denoiser = Denoiser(ctx.unet, ctx.encoder).train()
-    opt = torch.optim.AdamW(denoiser.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    conditioned_unet = ConditionedUNet(ctx.unet, ctx.encoder).train()
+    opt = torch.optim.AdamW(conditioned_unet.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     lr_sched = get_scheduler(tc.lr_schedule, opt, num_warmup_steps=tc.lr_warmup_steps, num_training_steps=tc.steps)
-    ema = EMAModel(denoiser.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
+    ema = EMAModel(conditioned_unet.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
     noise_sched = scheduler_from_config(s, "ddpm")
-    step = _resume(ctx, denoiser, ema, opt, lr_sched) if ctx.resume is not None else 0
+    step = _resume(ctx, conditioned_unet, ema, opt, lr_sched) if ctx.resume is not None else 0
     latents = FrameLatentCache(ae, tc.latent_cache_mb * 2**20)
-    model, opt = acc.prepare(denoiser, opt)
+    model, opt = acc.prepare(conditioned_unet, opt)
     ema.to(acc.device)
     stop = ctx.limits.stop("diffusion", tc.steps, ctx.autoencoder_steps)
     progress = Progress(ctx, "diffusion", step, stop, tc.batch_size)
@@ -90,13 +92,13 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
         opt.step()
         lr_sched.step()
         opt.zero_grad(set_to_none=True)
-        ema.step(denoiser.parameters())
+        ema.step(conditioned_unet.parameters())
         step += 1
         progress.update(step, loss.item(), None, lr_sched.get_last_lr()[0], float(grad_norm))
         if tc.sample_every and step % tc.sample_every == 0:
             path = ctx.out_dir / "samples" / f"step-{step:07d}.png"
-            _with_ema(ctx, denoiser, ema, partial(write_sample_sheet, path=path, steps=s.sample_steps,
-                                                  guidance_scale=s.guidance_scale))
+            _with_ema(ctx, conditioned_unet, ema, partial(write_sample_sheet, path=path, steps=s.sample_steps,
+                                                          guidance_scale=s.guidance_scale))
         if step % tc.checkpoint_every == 0 or step == stop:
             ema_state = {k: v for k, v in ema.state_dict().items() if k != "shadow_params"}
             write_checkpoint(ctx, "diffusion", step,
@@ -108,6 +110,6 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
     if step == 0:
         return None
     target = ctx.out_dir / "model"
-    _with_ema(ctx, denoiser, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype))
+    _with_ema(ctx, conditioned_unet, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype))
     acc.wait_for_everyone()
     return target

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.report import format_table
+from eval.evaluation.report import format_table
 from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.partition import evaluation_index, training_index
 
@@ -39,11 +39,11 @@ def recognizer_train(data: str, out: str, config: str = "gaitbase_cpu_small", pa
     (silhouette + 3D heatmap) recognizer."""
     index = training_index(data, partition, allow_test_ids)
     if reconstructor:
-        from eval.train_fused import train_fused
+        from eval.training.train_fused import train_fused
 
         summary = train_fused(config, index, out, reconstructor, max_steps=max_steps, progress=progress)
     else:
-        from eval.train_recognizer import train
+        from eval.training.train_recognizer import train
 
         summary = train(config, index, out, max_steps=max_steps, progress=progress)
     _report_training(summary, out)
@@ -56,7 +56,7 @@ def recognizer_eval(data: str, checkpoint: str, protocol: str = "casia-b", json_
 
     The generic protocol ranks every sequence against all the others (self excluded).
     """
-    from eval.recognizer import evaluate
+    from eval.evaluation.recognizer import evaluate
 
     result = evaluate(checkpoint, evaluation_index(data, split, partition), protocol, progress=progress)
     print(format_table(result))
@@ -69,7 +69,7 @@ def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small",
                       allow_test_ids: bool = False) -> dict[str, Any]:
     """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
     [--allow-test-ids]`."""
-    from eval.attribute_classifiers import train_classifiers
+    from eval.training.train_classifiers import train_classifiers
 
     summary = train_classifiers(config, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
                                 progress=progress)
@@ -80,7 +80,7 @@ def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small",
 def classifiers_eval(data: str, checkpoint: str, json_out: str | None = None, partition: str | None = None,
                      split: str = "test", progress: bool = True) -> dict[str, Any]:
     """`gaitcraft classifiers eval --data DIR --checkpoint RUN [--json OUT] [--split test|all]`."""
-    from eval.attribute_classifiers import evaluate_classifiers
+    from eval.evaluation.classifiers import evaluate_classifiers
 
     result = evaluate_classifiers(checkpoint, evaluation_index(data, split, partition), progress=progress)
     print(format_table(result))

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from eval.curation import curate
-from eval.privacy import audit, reidentified, resolve_recognizer, split_reference, write_histogram
-from eval.recognizer import embed
+from eval.evaluation.curation import curate
+from eval.evaluation.privacy import audit, reidentified, resolve_recognizer, split_reference, write_histogram
+from eval.evaluation.recognizer import embed
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_write_text
@@ -79,7 +79,7 @@ def privacy_audit_command(synthetic: str | Path, reference: str | Path, recogniz
                           out: str | Path, progress: bool = True) -> dict[str, Any]:
     """`gaitcraft privacy-audit`: audit every identity of a synthetic tree (its TRAIN_SET when partitioned) and
     write `out/report.md`, `out/report.json`, `out/histogram.png`."""
-    from eval.privacy import write_report
+    from eval.evaluation.privacy import write_report
     from gaitcraft.dataset import open_split
 
     rec = resolve_recognizer(recognizer)

@@ -77,4 +77,7 @@ def build_dataclass(cls: type, raw: Any, where: str) -> Any:
             kwargs[name] = build_dataclass(type(default), value, f"{where}.{name}")
         else:
             kwargs[name] = _typed(default, value, f"{where}.{name}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:  # a section's own value checks (`__post_init__`) name the section
+        raise ConfigError(f"{where}: {e.reason}", e.path) from None

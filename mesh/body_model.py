@@ -360,6 +360,18 @@ class SmplBody(BodyModel):
         return self._weights[:, ids].sum(axis=1).clip(0.0, 1.0)
 
 
+_SHARED_ANNY: AnnyBody | None = None
+
+
+def shared_anny_body() -> AnnyBody:
+    """The process's one `AnnyBody`, built on first use: every walker rendered in a process (dataset units,
+    audit cases) poses the same body model instead of wrapping anny again."""
+    global _SHARED_ANNY
+    if _SHARED_ANNY is None:
+        _SHARED_ANNY = AnnyBody()
+    return _SHARED_ANNY
+
+
 def load_body_model(kind: str = "anny", path: str | Path | None = None) -> BodyModel:
     """Make a body model by name: 'anny' (default, needs no files) or 'smpl' (needs `path` to an `.npz`)."""
     if kind == "anny":

@@ -18,6 +18,9 @@ from mesh.gait_cycles import CycleLibrary, load_cycle_library
 from mesh.gait_style import GaitCycle, GaitStyle, SessionVariation, compile_style
 from mesh.retarget import local_ref_fk, pose_matrices
 
+#: frames per second of the rendered walks (CASIA-B's cameras film at 25 fps)
+WALK_FPS = 25.0
+
 
 @dataclass
 class Motion:
@@ -93,7 +96,7 @@ def animate(
     style: GaitStyle,
     leg_length_m: float,
     n_frames: int,
-    fps: float = 25.0,
+    fps: float = WALK_FPS,
     start_phase: float | None = None,
     session: SessionVariation | None = None,
     library: CycleLibrary | None = None,

@@ -23,12 +23,14 @@ from gaitcraft.io.opengait_tree import write_opengait_sequence, write_partition
 from gaitcraft.io.safe_pickle import load_array_pickle
 from gaitcraft.pretreat import binarize, pretreat_frame
 from gaitcraft.types import SequenceLabels
+from mesh.body_model import shared_anny_body
+from mesh.motion import WALK_FPS
+from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
 from synth_datasets.card import write_card
 from synth_datasets.spec import SPEC_FILE, ProceduralSpec, check_output_spec
-from synth_datasets.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
 
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
-FPS = 25.0
+FPS = WALK_FPS
 SOURCE = "procedural"
 
 
@@ -56,7 +58,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
 
-    body_model = _body()
+    body_model = shared_anny_body()
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
     session = session_variation(recipe.style, rng)
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
@@ -92,22 +94,10 @@ def pose_walk(recipe: SubjectRecipe, session, n_frames: int, body_model=None):
     from mesh.motion import animate
     from mesh.retarget import AnnyReference
 
-    body_model = body_model if body_model is not None else _body()
+    body_model = body_model if body_model is not None else shared_anny_body()
     leg = AnnyReference.from_model(body_model.model, recipe.phenotypes).leg_length
     motion = animate(recipe.style, leg, n_frames, fps=FPS, session=session)
     return motion, body_model.forward(motion.pose, shape=recipe.phenotypes)
-
-
-_BODY = None
-
-
-def _body():
-    global _BODY
-    if _BODY is None:
-        from mesh.body_model import AnnyBody
-
-        _BODY = AnnyBody()
-    return _BODY
 
 
 def unit_labels(recipe: SubjectRecipe, seq_type: str, view: float, spec: ProceduralSpec) -> SequenceLabels:

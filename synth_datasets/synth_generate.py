@@ -48,7 +48,7 @@ def generate_jobs(pipe: GaitCraftPipeline, root: str | Path, jobs: list[SeqJob],
             out = pipe(identity=[j.recipe for j in batch], clothing=[j.clothing for j in batch],
                        carry=[j.carry for j in batch], view=[j.view for j in batch], num_frames=frames,
                        num_inference_steps=steps, guidance_scale=guidance,
-                       generator=generators(seed, batch))  # [b, t, 64, 64] uint8
+                       generator=generators(seed, batch)).sequences  # [b, t, 64, 64] uint8
             for job, frames_u8 in zip(batch, out):
                 if finished(job):
                     skipped += 1

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.augment_experiment import augmented_config, combine, experiment_config, mean_rank1
-from eval.train_loop import pk_sampler
+from eval.evaluation.augment_experiment import augmented_config, combine, experiment_config, mean_rank1
+from eval.training.train_loop import pk_sampler
 from gaitcraft.cli import main
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from diffusion.config import load_config as load_diffusion
-from eval.recognizer_config import ClassifierConfig, RecognizerConfig
-from eval.recognizer_config import load_config as load_recognizer
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig
+from eval.training.recognizer_config import load_config as load_recognizer
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
 from mesh.reconstruction.config import load_config as load_reconstruction

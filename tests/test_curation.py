@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.curation import curate, identity_consistency, redundancy, silhouette_signals, uncertainty_margin
+from eval.evaluation.curation import (
+    curate,
+    identity_consistency,
+    redundancy,
+    silhouette_signals,
+    uncertainty_margin,
+)
 
 
 def walker(t: int = 8, flicker: bool = False, blobs: int = 1) -> np.ndarray:

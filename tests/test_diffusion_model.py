@@ -176,16 +176,16 @@ def test_config_files_load_and_unknown_keys_are_refused(tmp_path):
         load_config(bad)
 
 
-def test_tiny_denoiser_learns_to_read_the_view():
+def test_tiny_conditioned_unet_learns_to_read_the_view():
     """Two views whose clips differ only in layout: after training with the default loss (plain v-loss on the
     SNR-shifted schedule), the prediction at high noise must be clearly better under the true view than under
     the other one. This is the property the shipped model once lacked (it ignored its conditions)."""
     from conditioning.encoder import ConditionEncoder
-    from diffusion.denoiser import Denoiser
+    from diffusion.conditioned_unet import ConditionedUNet
 
     torch.manual_seed(0)
     enc = ConditionEncoder(identities=["a"], identity_dim=8, factor_dim=16, cond_dim=8, view_frequencies=3)
-    model = Denoiser(SpatioTemporalUNet(**TINY), enc)
+    model = ConditionedUNet(SpatioTemporalUNet(**TINY), enc)
     sched = make_scheduler("ddpm", snr_shift=2.0)
     pattern = torch.zeros(4, 16, 11)
     pattern[:, :, :5], pattern[:, :, 6:] = 1.0, -1.0  # left/right halves swap between the two views

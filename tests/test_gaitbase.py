@@ -6,10 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from eval.gaitbase import GaitBase, GaitBaseConfig
-from eval.losses import cross_entropy_loss, triplet_loss
-from eval.opengait_checkpoint import infer_config, load_opengait_checkpoint
-from gaitcraft.errors import CheckpointError
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import GaitBaseArchitecture, GaitBaseConfig, model_config
+from eval.models.opengait_checkpoint import infer_config, load_opengait_checkpoint
+from eval.training.losses import cross_entropy_loss, triplet_loss
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig
+from gaitcraft.errors import CheckpointError, ConfigError
 
 SMALL = GaitBaseConfig(channels=(8, 16, 32, 64), parts=16, embed_dim=32, class_num=5)
 BB = "Backbone.forward_block."
@@ -162,3 +164,17 @@ def test_small_model_overfits_a_batch():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_one_architecture_declaration_serves_configs_and_models():
+    wide = GaitBaseArchitecture(channels=(8, 16, 32, 64), embed_dim=32)
+    cfg = RecognizerConfig(model=wide)
+    built = model_config(cfg, 5)
+    assert built == SMALL and isinstance(built, GaitBaseArchitecture)
+    assert GaitBase(built).FCs.fc_bin.shape == (16, 64, 32) and GaitBase(built).BNNecks.fc_bin.shape == (16, 32, 5)
+    assert type(RecognizerConfig().model) is type(ClassifierConfig().model) is GaitBaseArchitecture
+    assert GaitBaseConfig() == model_config(RecognizerConfig(), 74)  # the defaults are OpenGait's, in one place
+    with pytest.raises(ConfigError, match="4 entries each"):
+        GaitBaseConfig(channels=(8, 16, 32))
+    with pytest.raises(ConfigError, match="class_num must be positive"):
+        model_config(cfg, 0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from eval.generation_metrics import (
+from eval.evaluation.generation_metrics import (
     fgd,
     frechet_distance,
     identity_retention,

@@ -20,6 +20,7 @@ from diffusion import (
     swap_scheduler,
 )
 from diffusion.config import load_config
+from diffusion.pipeline import GaitCraftPipelineOutput
 from diffusion.train import train
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.paths import REPO_ROOT
@@ -49,7 +50,7 @@ def pipe() -> GaitCraftPipeline:
 
 def _gen(pipe, seed=0, **kw):
     args = {"identity": "001", "view": 90.0, "num_inference_steps": 3, "generator": torch.Generator().manual_seed(seed)}
-    return pipe(**{**args, **kw})
+    return pipe(**{**args, **kw}).sequences
 
 
 def test_output_shape_values_and_determinism(pipe):
@@ -59,6 +60,23 @@ def test_output_shape_values_and_determinism(pipe):
     assert np.array_equal(out, _gen(pipe, batch_size=2))  # same seed, same output
     assert not np.array_equal(out, _gen(pipe, seed=1, batch_size=2))
     assert _gen(pipe, num_frames=9).shape == (1, 9, 64, 64)
+
+
+def test_output_types_and_return_dict(pipe):
+    def call(**kw):
+        return pipe(identity=["001", "002"], num_inference_steps=2, generator=torch.Generator().manual_seed(3), **kw)
+
+    out = call()
+    assert isinstance(out, GaitCraftPipelineOutput) and out.sequences.dtype == np.uint8
+    assert out.sequences.shape == (2, 6, 64, 64) and out["sequences"] is out.sequences  # diffusers' BaseOutput
+    pt = call(output_type="pt").sequences
+    assert isinstance(pt, torch.Tensor) and pt.dtype == torch.uint8 and np.array_equal(pt.numpy(), out.sequences)
+    latents = call(output_type="latent").sequences  # [b, t, c, h, w], not decoded
+    assert latents.shape == (2, 6, pipe.autoencoder.config.latent_channels, *pipe.autoencoder.latent_size)
+    assert latents.dtype == torch.float32 and np.array_equal(pipe.decode_latents(latents), out.sequences)
+    plain = call(return_dict=False)
+    assert isinstance(plain, tuple) and len(plain) == 1 and np.array_equal(plain[0], out.sequences)
+    assert isinstance(call(output_type="latent", return_dict=False)[0], torch.Tensor)
 
 
 def test_save_load_round_trip_gives_identical_samples(pipe, tmp_path):
@@ -99,6 +117,7 @@ def test_identity_recipes_and_interpolation_endpoints(pipe):
     ({"view": 360.0}, r"outside \[0, 360\)"),
     ({"num_frames": 13}, "not supported by this model: it takes 1..12 frames"),
     ({"guidance_scale": {"hat": 2.0}}, "unknown factors"),
+    ({"output_type": "pil"}, "output_type 'pil'; valid: np, pt, latent"),
 ])
 def test_bad_inputs_are_clear_errors(pipe, kw, match):
     with pytest.raises(ConfigError, match=match):
@@ -155,7 +174,7 @@ def test_training_runs_logs_samples_and_exports(tmp_path):
     assert {v.dtype for v in stored.values()} == {torch.float16}  # export_dtype: half the size on disk
     pipe = GaitCraftPipeline.from_pretrained(model_dir)
     assert pipe.unet.conv_in.weight.dtype == torch.float32
-    assert pipe(identity="002", clothing="coat", carry="bag", num_inference_steps=2).shape == (1, 8, 64, 64)
+    assert pipe(identity="002", clothing="coat", carry="bag", num_inference_steps=2).sequences.shape == (1, 8, 64, 64)
     assert pipe.autoencoder.config.scaling_factor != 1.0  # set from the latents after phase 1
     cfg.train.lr = 1e-2
     with pytest.raises(CheckpointError, match="another config.*train.lr"):

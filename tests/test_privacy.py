@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from eval.embedding_set import EmbeddingSet
-from eval.privacy import audit, reidentified, resolve_recognizer, split_reference, write_report
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.evaluation.privacy import audit, reidentified, resolve_recognizer, split_reference, write_report
 from gaitcraft.cli import main
 from gaitcraft.errors import CheckpointError
 from gaitcraft.types import SequenceLabels
@@ -59,7 +59,7 @@ def test_report_files(tmp_path):
 
 
 def test_missing_recognizer_is_one_line_error(tmp_path, capsys, monkeypatch):
-    import eval.privacy as priv
+    import eval.evaluation.privacy as priv
 
     monkeypatch.setattr(priv, "DEFAULT_RECOGNIZER", tmp_path / "none")
     with pytest.raises(CheckpointError, match="no shipped recognizer"):

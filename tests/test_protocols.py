@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.distances import distance_matrix
-from eval.embedding_set import EmbeddingSet
-from eval.protocols import casia_b, generic
-from eval.report import format_table
-from eval.retrieval import far_threshold, rank_metrics, verification
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.evaluation.protocols import casia_b, generic
+from eval.evaluation.report import format_table
+from eval.evaluation.retrieval import far_threshold, rank_metrics, verification
 from gaitcraft.errors import DataError
 from gaitcraft.types import SequenceLabels
 

@@ -10,11 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from eval.attribute_classifiers import evaluate_classifiers, load_classifiers, train_classifiers
-from eval.recognizer import evaluate, load_recognizer
-from eval.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
-from eval.report import format_table
-from eval.train_recognizer import train
+from eval.evaluation.classifiers import evaluate_classifiers, load_classifiers
+from eval.evaluation.recognizer import evaluate, load_recognizer
+from eval.evaluation.report import format_table
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
+from eval.training.train_classifiers import train_classifiers
+from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError, ConfigError, DataError
 from gaitcraft.io.writers import write_opengait_tree
@@ -104,6 +105,9 @@ def test_config_errors(tmp_path):
         load_config(bad)
     with pytest.raises(ConfigError, match="built-in names.*gaitbase_casiab"):
         load_config("nope")
+    bad.write_text("model:\n  channels: [8, 16, 32]\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml.model: channels, layers and strides need 4 entries"):
+        load_config(bad)
     recipe, defaults = load_config("gaitbase_casiab"), RecognizerConfig()  # the defaults are OpenGait's recipe
     assert (recipe.model, recipe.loss, recipe.optim) == (defaults.model, defaults.loss, defaults.optim)
     assert (recipe.train.p, recipe.train.k, recipe.train.frames, recipe.train.total_steps) == (8, 16, 30, 60000)

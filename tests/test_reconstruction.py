@@ -240,8 +240,9 @@ def test_smpl_fit_recovers_smpl_joints(tmp_path):
 
 
 def test_fused_recognizer_shapes_and_packed_sequences():
-    from eval.fused_recognizer import FusedRecognizer
-    from eval.gaitbase import GaitBase, GaitBaseConfig
+    from eval.models.fused_recognizer import FusedRecognizer
+    from eval.models.gaitbase import GaitBase
+    from eval.models.gaitbase_config import GaitBaseConfig
 
     cfg = GaitBaseConfig(channels=(8, 8, 16, 16), embed_dim=16, class_num=5)
     net = FusedRecognizer(cfg, n_joints=22).eval()
@@ -261,7 +262,7 @@ def test_fused_recognizer_shapes_and_packed_sequences():
 
 
 def test_token_clips_draw_the_same_clips_as_clip_dataset(tmp_path):
-    from eval.train_fused import TokenClips
+    from eval.training.train_fused import TokenClips
     from gaitcraft.dataset import ClipDataset
 
     class Rec:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.attribute_classifiers import evaluate_classifiers
-from eval.distances import distance_matrix
-from eval.privacy import DEFAULT_RECOGNIZER
-from eval.recognizer import embed
+from eval.evaluation.classifiers import evaluate_classifiers
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.privacy import DEFAULT_RECOGNIZER
+from eval.evaluation.recognizer import embed
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.paths import REPO_ROOT
 from synth_datasets.procedural import build_procedural

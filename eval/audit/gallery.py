@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from eval.audit.pairs import PairRow
-from eval.retrieval import far_threshold
+from eval.evaluation.retrieval import far_threshold
 from gaitcraft.errors import DataError
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.distances import distance_matrix
+from eval.evaluation.distances import distance_matrix
 from gaitcraft.errors import ConfigError
 from gaitcraft.pretreat import cut_width
 
@@ -23,7 +23,7 @@ class Recognizer:
 
     name: str
     embed: Callable[[Sequence[np.ndarray]], np.ndarray]  # [t, 64, 64] uint8 each -> [n, c, p] or [n, d]
-    metric: str = "euc"  # eval.distances metric: 'euc' or 'cos'
+    metric: str = "euc"  # eval.evaluation.distances metric: 'euc' or 'cos'
     embed_records: Callable[[list], np.ndarray] | None = None  # optional cached path for gallery records
 
     @classmethod
@@ -64,10 +64,10 @@ def load_audit_recognizer(kind: str, checkpoint: str | Path | None = None, progr
         raise ConfigError("--recognizer ours expects a run folder written by `gaitcraft recognizer train`", path)
     if kind == "opengait" and not (path.is_file() and path.suffix in (".pt", ".pth")):
         raise ConfigError("--recognizer opengait expects an OpenGait GaitBase checkpoint file (.pt)", path)
-    from eval.embed import embed_arrays
-    from eval.embed import embed_records as cached_records
-    from eval.recognizer import checkpoint_id, load_recognizer
-    from eval.recognizer_config import RecognizerConfig
+    from eval.evaluation.embed import embed_arrays
+    from eval.evaluation.embed import embed_records as cached_records
+    from eval.evaluation.recognizer import checkpoint_id, load_recognizer
+    from eval.training.recognizer_config import RecognizerConfig
 
     model, meta = load_recognizer(path)
     cfg = RecognizerConfig.from_dict(meta["config"]) if meta.get("config") else RecognizerConfig()

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
+from mesh.body_model import shared_anny_body
 from mesh.gait_style import GaitStyle
-from synth_datasets.procedural import FPS, _body
-from synth_datasets.subjects import subject_rng
+from mesh.motion import WALK_FPS
+from mesh.subjects import subject_rng
 
 
 def render_masks(phenotypes: dict[str, float], style: GaitStyle, views: Sequence[float], n_frames: int,
@@ -30,12 +31,12 @@ def render_masks(phenotypes: dict[str, float], style: GaitStyle, views: Sequence
     from mesh.render import render_dressed
     from mesh.retarget import AnnyReference
 
-    body_model = _body()
+    body_model = shared_anny_body()
     rng = subject_rng(seed, session, 7919)
     leg = AnnyReference.from_model(body_model.model, phenotypes).leg_length
-    motion = animate(style, leg, n_frames, fps=FPS, session=session_variation(style, rng))
+    motion = animate(style, leg, n_frames, fps=WALK_FPS, session=session_variation(style, rng))
     body = body_model.forward(motion.pose, shape=phenotypes)
-    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
+    dressed = dress(body, body_model, clothing, carry, fps=WALK_FPS, rng=rng)
     masks, _ = render_dressed(dressed, list(views))
     return masks  # [n_views, t, h, w]
 

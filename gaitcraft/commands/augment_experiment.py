@@ -44,7 +44,7 @@ def add_parser(sub, name: str, summary: str):
 
 def run(args) -> int:
     """Run the experiment and print the table."""
-    from eval.augment_experiment import format_report, run_experiment
+    from eval.evaluation.augment_experiment import format_report, run_experiment
 
     result = run_experiment(args.real, args.synthetic, args.out, args.config, args.steps, args.per_source_mining,
                             args.partition, balance_sources=args.balance_sources,

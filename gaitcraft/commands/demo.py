@@ -45,7 +45,7 @@ def render_reference(workers: int) -> Path:
 def run(args) -> int:
     """Run the steps and print the locations."""
     from diffusion import SpatioTemporalUNet
-    from eval.privacy import resolve_recognizer
+    from eval.evaluation.privacy import resolve_recognizer
     from eval.synth_checks import run_checks
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.io.atomic import atomic_write_text

@@ -76,7 +76,7 @@ def run(args) -> int:
     spec = spec_from_args(args)
     checks = args.reference is not None or args.prune is not None or args.recognizer is not None
     if checks:
-        from eval.privacy import resolve_recognizer
+        from eval.evaluation.privacy import resolve_recognizer
 
         resolve_recognizer(args.recognizer)  # fail before any generation
         if args.reference is not None and not Path(args.reference).is_dir():

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.distances import distance_matrix
-from eval.retrieval import far_threshold, rank_metrics
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.retrieval import far_threshold, rank_metrics
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from eval.embed import embed_records
-from eval.embedding_set import EmbeddingSet
-from eval.gaitbase import GaitBase
-from eval.opengait_checkpoint import check_state_dict, load_opengait_checkpoint
-from eval.protocols import CASIA_B_GALLERY, casia_b, generic
-from eval.recognizer_config import RecognizerConfig
-from eval.train_recognizer import model_config
+from eval.evaluation.embed import embed_records
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.evaluation.protocols import CASIA_B_GALLERY, casia_b, generic
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import model_config
+from eval.models.opengait_checkpoint import check_state_dict, load_opengait_checkpoint
+from eval.training.recognizer_config import RecognizerConfig
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.io.run_checkpoints import read_final
 
@@ -77,7 +77,7 @@ def embed_checkpoint(checkpoint: str | Path, index, cache: str | Path | bool = T
     """(embeddings, meta) of `index` with a GaitBase run, an OpenGait `.pt` file or a fused (silhouette + 3D)
     run; a fused run reads the 3D keypoints of the reconstructor it was trained with (cached per sequence set)."""
     if run_kind(checkpoint) == "fused":
-        from eval.train_fused import KeypointStore, embed_fused, load_fused
+        from eval.training.train_fused import KeypointStore, embed_fused, load_fused
 
         model, meta = load_fused(checkpoint)
         store = KeypointStore(meta["reconstructor"], index.records, progress)

@@ -13,19 +13,14 @@ from typing import Any
 
 import torch
 
-from eval.gaitbase import GaitBase, GaitBaseConfig
-from eval.losses import cross_entropy_loss, triplet_loss
-from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_loop import LoopSpec, pk_sampler, run_loop
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import model_config
+from eval.training.losses import cross_entropy_loss, triplet_loss
+from eval.training.recognizer_config import RecognizerConfig, load_config, validate
+from eval.training.train_loop import LoopSpec, pk_sampler, run_loop
 from gaitcraft.dataset import ClipDataset, DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.run_checkpoints import save_final
-
-
-def model_config(cfg: RecognizerConfig, class_num: int) -> GaitBaseConfig:
-    """The `GaitBaseConfig` of a recognizer config for `class_num` training identities."""
-    m = cfg.model
-    return GaitBaseConfig(m.channels, m.layers, m.strides, m.parts, m.embed_dim, class_num)
 
 
 def data_fingerprint(records: list) -> str:

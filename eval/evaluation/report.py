@@ -45,7 +45,7 @@ def format_attributes(result: dict) -> str:
 
 
 def format_table(result: dict) -> str:
-    """The markdown table for any protocol result from `eval.protocols` / `eval.evaluate`."""
+    """The markdown table for any protocol result from `eval.evaluation.protocols` / `eval.evaluation.recognizer.evaluate`."""
     kind = result.get("protocol")
     if kind == "casia-b":
         return format_casia_b(result)

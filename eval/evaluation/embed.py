@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from eval.embedding_set import EmbeddingSet
+from eval.evaluation.embedding_set import EmbeddingSet
 from gaitcraft.errors import DataError
 from gaitcraft.paths import cache_dir
 from gaitcraft.pretreat import cut_width

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from skimage.measure import label as connected_components
 
-from eval.distances import distance_matrix
-from eval.generation_metrics import templates
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.generation_metrics import templates
 
 
 def silhouette_signals(frames: np.ndarray) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""`Denoiser`: the condition encoder and the UNet as one trainable module (what accelerate wraps and EMA tracks)."""
+"""`ConditionedUNet`: the condition encoder and the UNet as one trainable module (what accelerate wraps and EMA
+tracks during training)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from conditioning.encoder import ConditionEncoder
 from diffusion.unet import SpatioTemporalUNet
 
 
-class Denoiser(nn.Module):
-    """Labels + noisy latents -> UNet prediction, with the condition encoder trained jointly."""
+class ConditionedUNet(nn.Module):
+    """Labels + noisy latents -> UNet prediction: the encoder turns the labels into the UNet's condition embedding,
+    and both train jointly."""
 
     def __init__(self, unet: SpatioTemporalUNet, encoder: ConditionEncoder):
         super().__init__()

@@ -12,20 +12,10 @@ from typing import Any
 
 import yaml
 
+from eval.models.gaitbase_config import GaitBaseArchitecture
 from gaitcraft.config_build import build_dataclass, config_file, plain
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS
-
-
-@dataclass(frozen=True)
-class ModelSection:
-    """Backbone widths and heads (OpenGait `model_cfg`); the class count comes from the training data."""
-
-    channels: tuple[int, ...] = (64, 128, 256, 512)
-    layers: tuple[int, ...] = (1, 1, 1, 1)
-    strides: tuple[int, ...] = (1, 2, 2, 1)
-    parts: int = 16
-    embed_dim: int = 256
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ class RecognizerConfig:
     """A whole recognizer experiment."""
 
     name: str = "gaitbase"
-    model: ModelSection = field(default_factory=ModelSection)
+    model: GaitBaseArchitecture = field(default_factory=GaitBaseArchitecture)  # the class count comes from the data
     loss: LossSection = field(default_factory=LossSection)
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
@@ -117,7 +107,7 @@ class ClassifierConfig:
     name: str = "attributes"
     attributes: tuple[str, ...] = ("view", "clothing", "carry")
     label_smoothing: float = 0.0
-    model: ModelSection = field(default_factory=ModelSection)
+    model: GaitBaseArchitecture = field(default_factory=GaitBaseArchitecture)
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
     eval: EmbedSection = field(default_factory=EmbedSection)
@@ -168,5 +158,3 @@ def validate(cfg: RecognizerConfig | ClassifierConfig, where: str = "config") ->
                           where)
     if t.sampling not in ("fixed_unordered", "fixed_ordered"):
         raise ConfigError(f"train.sampling {t.sampling!r}; training needs fixed_unordered or fixed_ordered", where)
-    if len(cfg.model.channels) != 4 or len(cfg.model.layers) != 4 or len(cfg.model.strides) != 4:
-        raise ConfigError("model.channels, model.layers and model.strides need 4 entries each", where)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.distances import distance_matrix
-from eval.embedding_set import EmbeddingSet
-from eval.retrieval import rank_metrics, verification
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.evaluation.retrieval import rank_metrics, verification
 from gaitcraft.errors import DataError
 
 CASIA_B_GALLERY = ("nm-01", "nm-02", "nm-03", "nm-04")

@@ -66,7 +66,7 @@ def _seed_worker(worker_id: int) -> None:
 
 def _load_checked(model: torch.nn.Module, weights: dict[str, torch.Tensor], where: str) -> None:
     """Load weights after OpenGait-style key checks (names the mismatching keys)."""
-    from eval.opengait_checkpoint import check_state_dict
+    from eval.models.opengait_checkpoint import check_state_dict
 
     check_state_dict(model, weights, where)
     model.load_state_dict(weights)

@@ -3,39 +3,22 @@
 Per frame a ResNet-9-like backbone (BasicBlocks, no max-pool), then temporal max-pool, horizontal pyramid
 pooling (mean + max over strips), separate FCs per strip and separate BNNecks with cosine logits.
 The module tree mirrors OpenGait's `Baseline` (`Backbone.forward_block.*`, `FCs.fc_bin`, `BNNecks.*`) so its
-checkpoints load with `load_state_dict` (see `eval.opengait_checkpoint`).
+checkpoints load with `load_state_dict` (see `eval.models.opengait_checkpoint`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from eval.gait_modules import ResNet9, SeparateBNNecks, SeparateFCs, SetBlockWrapper, horizontal_pyramid_pool
-
-# the building blocks are re-exported: other models (eval.fused_recognizer) import them from here
-__all__ = ["GaitBase", "GaitBaseConfig", "encode", "ResNet9", "SeparateBNNecks", "SeparateFCs", "SetBlockWrapper",
-           "horizontal_pyramid_pool"]
-
-
-@dataclass(frozen=True)
-class GaitBaseConfig:
-    """Architecture of a GaitBase model. The defaults are OpenGait's `gaitbase_da_casiab.yaml`."""
-
-    channels: tuple[int, ...] = (64, 128, 256, 512)  # output channels of layer1..layer4
-    layers: tuple[int, ...] = (1, 1, 1, 1)  # BasicBlocks per stage
-    strides: tuple[int, ...] = (1, 2, 2, 1)  # first-block stride per stage (no max-pool)
-    parts: int = 16  # horizontal strips of the pyramid (OpenGait `bin_num: [16]`)
-    embed_dim: int = 256  # output width of each separate FC
-    class_num: int = 74  # BNNeck classes (training identities)
-
-    def __post_init__(self) -> None:
-        if not (len(self.channels) == len(self.layers) == len(self.strides) == 4):
-            raise ValueError(f"channels, layers and strides need 4 entries each, got {self}")
-        if self.parts < 1 or self.embed_dim < 1 or self.class_num < 1:
-            raise ValueError(f"parts, embed_dim and class_num must be positive, got {self}")
+from eval.models.gait_modules import (
+    ResNet9,
+    SeparateBNNecks,
+    SeparateFCs,
+    SetBlockWrapper,
+    horizontal_pyramid_pool,
+)
+from eval.models.gaitbase_config import GaitBaseConfig
 
 
 def encode(backbone: nn.Module, sils: torch.Tensor, parts: int, seq_lens: list[int] | None = None) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Load OpenGait GaitBase checkpoints (`torch.save({'model': state_dict, ...})`) into `eval.gaitbase.GaitBase`.
+"""Load OpenGait GaitBase checkpoints (`torch.save({'model': state_dict, ...})`) into `eval.models.gaitbase.GaitBase`.
 
 Loading uses `torch.load(weights_only=True)`: tensors and plain containers only, never arbitrary pickle code.
 The architecture (channels, blocks per stage, strips, embedding width, classes) is read from the tensor
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from eval.gaitbase import GaitBase, GaitBaseConfig
+from eval.models.gaitbase import GaitBase
+from eval.models.gaitbase_config import GaitBaseConfig
 from gaitcraft.errors import CheckpointError
 
 _PREFIX = "Backbone.forward_block."
@@ -52,7 +53,8 @@ def infer_config(state: dict[str, torch.Tensor], where: str = "state dict") -> G
         channels.append(int(state[f"{_PREFIX}layer{i}.0.conv1.weight"].shape[0]))
     parts, c_in, embed_dim = state["FCs.fc_bin"].shape
     class_num = int(state["BNNecks.fc_bin"].shape[2])
-    return GaitBaseConfig(tuple(channels), tuple(layers), (1, 2, 2, 1), int(parts), int(embed_dim), class_num)
+    return GaitBaseConfig(channels=tuple(channels), layers=tuple(layers), strides=(1, 2, 2, 1), parts=int(parts),
+                          embed_dim=int(embed_dim), class_num=class_num)
 
 
 def check_state_dict(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str = "state dict") -> None:

@@ -1,6 +1,6 @@
 """Privacy audit of a synthetic dataset: for every novel identity, its nearest training identity in recognizer
 embedding space against the recognizer's FAR=1% threshold (set on real reference identities). The numbers come
-from `eval.generation_metrics.privacy_audit`; this module adds the data plumbing, the histogram and the report."""
+from `eval.evaluation.generation_metrics.privacy_audit`; this module adds the data plumbing, the histogram and the report."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from eval.distances import distance_matrix
-from eval.embedding_set import EmbeddingSet
-from eval.generation_metrics import privacy_audit, templates
+from eval.evaluation.distances import distance_matrix
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.evaluation.generation_metrics import privacy_audit, templates
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 from gaitcraft.paths import REPO_ROOT
 
-#: The shipped recognizer: a run folder written by `eval.train_recognizer.train` (model.safetensors + meta.json).
+#: The shipped recognizer: a run folder written by `eval.training.train_recognizer.train` (model.safetensors + meta.json).
 DEFAULT_RECOGNIZER = REPO_ROOT / "assets" / "models" / "recognizer"
 
 

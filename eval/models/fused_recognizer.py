@@ -7,7 +7,7 @@
 - Fusion: the strips of both branches go through GaitBase's separate FCs and BNNecks together, so triplet
   and CE losses train both branches jointly. With `use_3d=False` it is GaitBase (the silhouette-only baseline).
 
-Training and evaluation reuse `eval.train_loop.run_loop`, GaitBase's losses and the protocols.
+Training and evaluation reuse `eval.training.train_loop.run_loop`, GaitBase's losses and the protocols.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from eval.gaitbase import (
-    GaitBaseConfig,
+from eval.models.gait_modules import (
     ResNet9,
     SeparateBNNecks,
     SeparateFCs,
     SetBlockWrapper,
     horizontal_pyramid_pool,
 )
+from eval.models.gaitbase_config import GaitBaseConfig
 from mesh.reconstruction.features3d import GRID, keypoint_volumes
 
 

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.protocols import CASIA_B_PROBES
-from eval.recognizer import evaluate
-from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_recognizer import train
+from eval.evaluation.protocols import CASIA_B_PROBES
+from eval.evaluation.recognizer import evaluate
+from eval.training.recognizer_config import RecognizerConfig, load_config, validate
+from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text

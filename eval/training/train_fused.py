@@ -15,13 +15,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from eval.embed import data_version, even_frames
-from eval.embedding_set import EmbeddingSet
-from eval.fused_recognizer import FusedRecognizer
-from eval.losses import cross_entropy_loss, triplet_loss
-from eval.recognizer_config import RecognizerConfig, load_config, validate
-from eval.train_loop import LoopSpec, pk_sampler, run_loop
-from eval.train_recognizer import model_config, run_fingerprint
+from eval.evaluation.embed import data_version, even_frames
+from eval.evaluation.embedding_set import EmbeddingSet
+from eval.models.fused_recognizer import FusedRecognizer
+from eval.models.gaitbase_config import model_config
+from eval.training.losses import cross_entropy_loss, triplet_loss
+from eval.training.recognizer_config import RecognizerConfig, load_config, validate
+from eval.training.train_loop import LoopSpec, pk_sampler, run_loop
+from eval.training.train_recognizer import run_fingerprint
 from gaitcraft.dataset import ClipDataset, DatasetIndex, sample_frame_indices
 from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save

@@ -6,14 +6,11 @@ Attribute names (`forward_block`, `conv1.conv`, `fc_bin`, `bn1d`, `downsample.0/
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    from eval.gaitbase import GaitBaseConfig
+from eval.models.gaitbase_config import GaitBaseArchitecture
 
 
 class BasicBlock(nn.Module):
@@ -50,7 +47,7 @@ class BasicConv2d(nn.Module):
 class ResNet9(nn.Module):
     """OpenGait's ResNet9 backbone for one frame: `[b, 1, h, w]` -> `[b, channels[-1], h/4, w/4]`."""
 
-    def __init__(self, cfg: GaitBaseConfig):
+    def __init__(self, cfg: GaitBaseArchitecture):
         super().__init__()
         self.conv1 = BasicConv2d(1, cfg.channels[0])
         self.bn1 = nn.BatchNorm2d(cfg.channels[0])

@@ -1,0 +1,1 @@
+"""Scoring: embeddings, distances, retrieval metrics, protocols, generation metrics, privacy, curation, reports."""

@@ -1,0 +1,1 @@
+"""Training the recognizers and classifiers: strict YAML configs, losses, the shared accelerate loop, trainers."""
