@@ -30,8 +30,8 @@ from eval.audit.restoration import fidelity_verdict  # noqa: E402
 from eval.audit.segmenters import make_extractor  # noqa: E402
 from eval.audit.tree_pairs import write_tree_pairs  # noqa: E402
 from eval.evaluation.privacy import resolve_recognizer  # noqa: E402
-from gaitcraft.dataset import open_split  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from gaitcraft.splits import open_split  # noqa: E402
 
 
 def main() -> int:

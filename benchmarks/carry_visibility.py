@@ -69,7 +69,7 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
 def classifier_by_view(data: str, classifiers: str, views: list[float]) -> dict[float, dict[str, float | None]]:
     """Per view: the carry classifier's per-class accuracy (%) on the real held-out bg walks of `data`."""
     from eval.evaluation.classifiers import evaluate_classifiers
-    from gaitcraft.dataset import open_split
+    from gaitcraft.splits import open_split
 
     held_out = open_split(data, "test").filter(seq_types=["bg-"])
     result = {}

@@ -29,8 +29,9 @@ from benchmarks._machine import header, log  # noqa: E402
 from diffusion.data import to_model_frames  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
 from diffusion.schedule import swap_scheduler, training_target  # noqa: E402
-from gaitcraft.dataset import ClipDataset, open_split  # noqa: E402
+from gaitcraft.dataset import ClipDataset  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from gaitcraft.splits import open_split  # noqa: E402
 
 VARIANTS = ("true", "wrong view", "wrong identity", "wrong clothing", "wrong carry", "all null")
 

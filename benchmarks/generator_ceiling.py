@@ -46,8 +46,9 @@ from diffusion.loading import load_model  # noqa: E402
 from eval.evaluation.generation_metrics import identity_retention  # noqa: E402
 from eval.evaluation.privacy import resolve_recognizer  # noqa: E402
 from eval.evaluation.recognizer import embed  # noqa: E402
-from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
+from gaitcraft.dataset import DatasetIndex  # noqa: E402
 from gaitcraft.io.opengait_tree import write_opengait_sequence  # noqa: E402
+from gaitcraft.splits import open_split  # noqa: E402
 from synth_datasets.synth_finalize import assemble  # noqa: E402
 from synth_datasets.synth_store import is_done, write_row  # noqa: E402
 

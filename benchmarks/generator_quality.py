@@ -36,10 +36,11 @@ from eval.evaluation.classifiers import evaluate_classifiers
 from eval.evaluation.generation_metrics import fgd, identity_retention, novel_consistency, privacy_audit  # noqa: E402
 from eval.evaluation.privacy import resolve_recognizer  # noqa: E402
 from eval.evaluation.recognizer import embed  # noqa: E402
-from gaitcraft.dataset import DatasetIndex, open_split  # noqa: E402
+from gaitcraft.dataset import DatasetIndex  # noqa: E402
 from gaitcraft.defaults import parse_guidance  # noqa: E402
 from gaitcraft.errors import ConfigError  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from gaitcraft.splits import open_split  # noqa: E402
 from synth_datasets.spec import parse_views  # noqa: E402
 from synth_datasets.synth_build import prepare  # noqa: E402
 from synth_datasets.synth_finalize import assemble  # noqa: E402

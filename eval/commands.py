@@ -13,7 +13,7 @@ from typing import Any
 
 from eval.evaluation.report import format_table
 from gaitcraft.io.atomic import atomic_write_text
-from gaitcraft.partition import evaluation_index, training_index
+from gaitcraft.splits import evaluation_index, training_index
 
 
 def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:

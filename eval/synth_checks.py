@@ -80,7 +80,7 @@ def privacy_audit_command(synthetic: str | Path, reference: str | Path, recogniz
     """`gaitcraft privacy-audit`: audit every identity of a synthetic tree (its TRAIN_SET when partitioned) and
     write `out/report.md`, `out/report.json`, `out/histogram.png`."""
     from eval.evaluation.privacy import write_report
-    from gaitcraft.dataset import open_split
+    from gaitcraft.splits import open_split
 
     rec = resolve_recognizer(recognizer)
     syn = embed(rec, open_split(synthetic, "all"), progress=progress)

@@ -16,6 +16,7 @@ from gaitcraft.io.frames import IMAGE_EXTS, list_frame_files, read_frame_folder
 from gaitcraft.io.manifest import MANIFEST, read_manifest
 from gaitcraft.io.opengait_tree import Problem, read_opengait_sequence, scan_tree
 from gaitcraft.io.video import VIDEO_EXTS, read_video_silhouettes
+from gaitcraft.partition import load_partition
 from gaitcraft.path_labels import labels_from_path
 from gaitcraft.types import SequenceLabels, parse_view, validate_silhouettes
 from gaitcraft.vocab import CASIA_B, GENERIC, OUMVLP, LabelMapping, mapping_for
@@ -165,8 +166,6 @@ class DatasetIndex:
     def split(self, partition: str | Path) -> tuple[DatasetIndex, DatasetIndex]:
         """(train, test) sub-indices from an OpenGait partition JSON or a standard split's name
         (`gaitcraft.partition`); identities in neither list are in neither part."""
-        from gaitcraft.partition import load_partition
-
         part = load_partition(partition)
         return self.filter(subjects=part.train), self.filter(subjects=part.test)
 
@@ -341,13 +340,3 @@ class PKSampler:
                 pool = self.by_id[ident]
                 batch.extend(int(x) for x in self.rng.choice(pool, size=self.k, replace=len(pool) < self.k))
             yield batch
-
-
-def open_split(data: str | Path, split: str, partition: str | Path | None = None) -> DatasetIndex:
-    """The `split` ('train', 'test' or 'all') part of the dataset at `data`, by the rules of `gaitcraft.partition`
-    (a tree with no split and no `partition` is refused for 'train' and 'test')."""
-    from gaitcraft.partition import evaluation_index, training_index
-
-    if split == "train":
-        return training_index(data, partition, say=None)
-    return evaluation_index(data, split, partition)

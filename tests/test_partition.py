@@ -12,14 +12,8 @@ from gaitcraft.cli import build_parser, main
 from gaitcraft.errors import DataError
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.io.writers import write_opengait_tree
-from gaitcraft.partition import (
-    ALLOW_TEST_IDS_HELP,
-    PARTITION_HELP,
-    evaluation_index,
-    load_partition,
-    select_training,
-    training_index,
-)
+from gaitcraft.partition import ALLOW_TEST_IDS_HELP, PARTITION_HELP, load_partition
+from gaitcraft.splits import evaluation_index, select_training, training_index
 from gaitcraft.types import Sequence, SequenceLabels
 
 IDS = ("001", "002", "075", "200")  # CASIA-B train, train, test, and one the standard split does not list

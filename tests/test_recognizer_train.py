@@ -147,7 +147,7 @@ def test_attribute_classifiers_train_and_eval(tree, tmp_path):
 def test_cli_entry_points_use_the_partition(tree, tmp_path, capsys):
     from eval.commands import recognizer_eval, recognizer_train
     from gaitcraft.io.opengait_tree import write_partition
-    from gaitcraft.partition import evaluation_index
+    from gaitcraft.splits import evaluation_index
 
     part = tmp_path / "part.json"
     write_partition(part, ["000", "001", "002"], ["003"])

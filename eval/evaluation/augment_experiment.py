@@ -16,7 +16,8 @@ from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
-from gaitcraft.partition import ALL, evaluation_index, select_training
+from gaitcraft.partition import ALL
+from gaitcraft.splits import evaluation_index, select_training
 
 RUNS = ("real", "real+synthetic")
 #: The `source` labels `combine` gives the two datasets (what per-source mining and `train.source_p` key on).

@@ -42,7 +42,7 @@ def run(args) -> int:
     from diffusion.trainctx import StepLimits
     from gaitcraft.config_build import config_file
     from gaitcraft.errors import ConfigError
-    from gaitcraft.partition import training_index
+    from gaitcraft.splits import training_index
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:

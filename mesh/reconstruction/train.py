@@ -22,8 +22,8 @@ from tqdm.auto import tqdm
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError
 from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint, save_final
-from gaitcraft.partition import training_index as split_training_index
 from gaitcraft.precision import make_accelerator
+from gaitcraft.splits import training_index as split_training_index
 from mesh.reconstruction.config import ReconstructionConfig, load_config
 from mesh.reconstruction.data import ReconClips
 from mesh.reconstruction.losses import reconstruction_loss
