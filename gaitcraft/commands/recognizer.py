@@ -26,7 +26,7 @@ def add_parser(sub, name: str, summary: str):
     e = acts.add_parser("eval", help="evaluate a recognizer", description="Print the protocol table; --json writes it.")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
-    e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b")
+    e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b", help="evaluation protocol")
     e.add_argument("--json", dest="json_out", help="write every number as JSON here")
     e.add_argument("--partition", help="partition JSON (default <data>/partition.json)")
     e.add_argument("--split", choices=("test", "all"), default="test", help="which subjects (default test)")
