@@ -74,6 +74,7 @@ def test_help_appends_a_missing_default(capsys):
     assert "evaluation protocol (default: casia-b)" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.slow
 def test_cpu_run_prints_no_warp_cuda_notice():
     """warp (anny's skinning backend) prints a CUDA-driver notice from native code on every machine without one."""
     r = subprocess.run([sys.executable, "-c", "from mesh.anny_model import load_anny; load_anny()"],
