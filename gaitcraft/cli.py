@@ -107,8 +107,10 @@ def iter_parsers(parser: argparse.ArgumentParser, prog: str | None = None) \
 def _finish(parser: argparse.ArgumentParser) -> None:
     """Give every parser under `parser` the defaults formatter and user-facing type errors."""
     for _, p in iter_parsers(parser):
-        if p is not parser:
-            p.formatter_class = DefaultsHelpFormatter
+        if not issubclass(p.formatter_class, DefaultsHelpFormatter):  # keeps a command's own formatter's layout
+            own = p.formatter_class
+            p.formatter_class = DefaultsHelpFormatter if own is argparse.HelpFormatter else \
+                type(own.__name__, (DefaultsHelpFormatter, own), {})
         for action in p._actions:
             if inspect.isfunction(action.type):
                 action.type = _user_type(action.type)
