@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conditioning.encoder import ConditionEncoder
 from diffusion.autoencoder import SilhouetteAutoencoder
 from diffusion.unet import SpatioTemporalUNet
+from gaitcraft.config_build import read_config_file
 from gaitcraft.errors import ConfigError
 
 # Model arguments the trainer derives from other sections (so they cannot disagree).
@@ -143,14 +141,7 @@ def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read an experiment config from a .yaml/.yml or .json file."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError(f"cannot read config: {e.strerror}", path) from None
-    try:
-        data = (yaml.safe_load(text) or {}) if path.suffix in (".yaml", ".yml") else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot parse config: {e}", path) from None
+    data = read_config_file(path) or {}
     try:
         return config_from_dict(data)
     except ConfigError as e:

@@ -4,10 +4,11 @@ that name the key's path (no key is ever silently dropped)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
-from gaitcraft.errors import ConfigError
+from gaitcraft.errors import ConfigError, os_problem
 from gaitcraft.paths import REPO_ROOT
 
 
@@ -24,6 +25,34 @@ def config_file(kind: str, path_or_name: str | Path) -> Path:
         raise ConfigError(f"no {kind} config {str(path_or_name)!r} (no file {cand.name} in configs/{kind}); "
                           f"built-in names: {names}")
     return cand
+
+
+def read_config_file(path: str | Path, what: str = "config") -> Any:
+    """The parsed content of a YAML file (JSON for `.json`, itself valid YAML). An unreadable file or a syntax
+    error is a one-line `ConfigError` naming the file, line and column, not the parser's multi-line dump."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {what}: not a UTF-8 text file", path) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {what}: {os_problem(e)}", path) from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"line {e.lineno}, column {e.colno}: invalid JSON {what}: {e.msg}", path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = " ".join(x for x in (e.problem, e.context and f"({e.context})") if x) or "syntax error"
+        raise ConfigError(f"{where}invalid YAML {what}: {problem}", path) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"invalid YAML {what}: {' '.join(str(e).split())}", path) from None
 
 
 def plain(obj: Any) -> Any:

@@ -26,14 +26,23 @@ def parse_guidance(text: str) -> float | dict[str, float]:
     Raises `ValueError` naming the bad part; factor names are checked against the model later."""
     text = str(text).strip()
     if "=" not in text:
-        return float(text)
+        return _scale(text, text)
     scales: dict[str, float] = {}
     for item in filter(None, (x.strip() for x in text.split(","))):
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise ValueError(f"guidance {text!r}: expected FACTOR=SCALE items, got {item!r}")
-        scales[name.strip()] = float(value)
+        scales[name.strip()] = _scale(value, text)
     return scales
+
+
+def _scale(value: str, text: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        where = f"guidance {text!r}" + ("" if value.strip() == text else f": {value.strip()!r}")
+        raise ValueError(f"{where} is not a number; give one scale (e.g. 4) or FACTOR=SCALE items "
+                         "(e.g. identity=8,view=4)") from None
 
 
 def format_guidance(guidance: float | dict[str, float]) -> str:

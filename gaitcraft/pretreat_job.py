@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gaitcraft.errors import DataError
+from gaitcraft.io.atomic import remove_stale_temps
 from gaitcraft.io.frames import IMAGE_EXTS, read_frame_folder
 from gaitcraft.io.opengait_tree import Problem, scan_tree, write_opengait_sequence
 from gaitcraft.pretreat import binarize, pretreat_frames
@@ -63,6 +64,7 @@ def pretreat_tree(src: str | Path, dst: str | Path, workers: int = 2, binary: bo
     if not entries:
         raise DataError("no <id>/<type>/<view>/ frame folders found", src)
     report = PretreatReport(problems=problems)
+    remove_stale_temps(dst)  # a killed run's half-written files
     todo = []
     for e in entries:
         target = dst / e.subject / e.seq_type / e.view / f"{e.view}.pkl"

@@ -22,6 +22,7 @@ def load_anny():
         import warp  # anny's skinning backend; its start-up banner would repeat in every worker
 
         warp.config.log_level = warp.LOG_ERROR
+        _init_warp_quietly(warp)
         import anny
     except ImportError as e:
         raise GaitCraftError(f"the anny body model is unavailable ({e}); install it with `pip install anny`") from None
@@ -33,3 +34,20 @@ def load_anny():
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+# warp's native start-up probe prints this on every machine without an NVIDIA driver, where it means nothing
+_NO_CUDA_DRIVER = "Could not find or load the NVIDIA CUDA driver"
+
+
+def _init_warp_quietly(warp) -> None:
+    """`warp.init()` without its no-CUDA-driver notice on CPU-only machines. The notice is printed by native
+    code straight to fd 2, so no Python log level or warnings filter reaches it; where torch does see a GPU the
+    notice is kept, since then it reports a real problem."""
+    import torch
+
+    from gaitcraft.io.native_stderr import filtered_native_stderr
+
+    cpu_only = not torch.cuda.is_available()
+    with filtered_native_stderr(keep=lambda line: not (cpu_only and _NO_CUDA_DRIVER in line)):
+        warp.init()

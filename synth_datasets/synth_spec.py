@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conditioning.novel import DEFAULT_METHOD
 from diffusion.guidance import guidance_variants
+from gaitcraft.config_build import read_config_file
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import BAGS, GENERIC, cycled_bag
@@ -116,10 +115,7 @@ class SynthSpec:
 def read_spec_file(path: str | Path) -> dict[str, Any]:
     """A spec dict from a YAML or JSON file (one-line `ConfigError` if unreadable or not a mapping)."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read spec: {e}", path) from None
+    raw = read_config_file(path, "spec")
     if not isinstance(raw, dict):
         raise ConfigError("a spec file must hold a mapping of spec keys", path)
     return raw

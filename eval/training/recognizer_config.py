@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from eval.models.gaitbase_config import GaitBaseArchitecture
-from gaitcraft.config_build import build_dataclass, config_file, plain
+from gaitcraft.config_build import build_dataclass, config_file, plain, read_config_file
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS
 
@@ -133,10 +131,7 @@ def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):
     `kind` is `RecognizerConfig` or `ClassifierConfig`.
     """
     path = config_file("recognizer", path_or_name)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read config: {e}", path) from None
+    raw = read_config_file(path) or {}
     cfg = kind.from_dict(raw, where=path.name)
     validate(cfg, str(path))
     return cfg

@@ -29,7 +29,7 @@ def add_parser(sub, name: str, summary: str):
     e = acts.add_parser("eval", help="evaluate a recognizer", description="Print the protocol table; --json writes it.")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
-    e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b")
+    e.add_argument("--protocol", choices=("casia-b", "generic"), default="casia-b", help="evaluation protocol")
     e.add_argument("--json", dest="json_out", help="write every number as JSON here")
     add_partition_arguments(e, training=False)
     e.add_argument("--split", choices=("test", "all"), default="test", help="which subjects: test (TEST_SET of the split) or all (every sequence; no split needed) (default test)")

@@ -43,8 +43,8 @@ def add_parser(sub, name: str, summary: str):
                    "one of shoulder_bag, backpack, handbag the model knows, else bag)")
     p.add_argument("--method", help="novel-identity sampling: " + "; ".join(
         f"{m}{' (default)' if m == DEFAULT_NOVEL_METHOD else ''}: {d}" for m, d in NOVEL_METHODS.items()))
-    p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (0.5)")
-    p.add_argument("--separation", type=float, help="min distance between novel identities, same unit (0)")
+    p.add_argument("--margin", type=float, help="min distance to training identities, x median NN distance (default 0.5)")
+    p.add_argument("--separation", type=float, help="min distance between novel identities, same unit (default 0)")
     p.add_argument("--prefix", help="subject id prefix (default syn -> syn0001)")
     p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4; does not change "
                                                         "the output for a given --batch)")

@@ -1,6 +1,7 @@
 """Atomic file writes: write to a temp file in the same folder, fsync, then rename over the target.
 
-A killed process therefore leaves either the old file or the new one, never a truncated one.
+A killed process therefore leaves either the old file or the new one, never a truncated one. A failed write
+(full disk, read-only folder) removes its temp file and raises an `OSError` that names the target path.
 """
 
 from __future__ import annotations
@@ -23,12 +24,23 @@ def _file_mode() -> int:
 _MODE = _file_mode()
 
 
+def _naming_target(e: OSError, path: Path, tmp: str) -> OSError:
+    """`e` with the target as its file name where it named none or only the temp file: `write()` on a full disk
+    raises ENOSPC without a name, and the temp name means nothing to the user."""
+    if e.filename is not None and e.filename != tmp:
+        return e
+    return OSError(e.errno, e.strerror, str(path))
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on clean exit it replaces `path` atomically, on error it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # names a random temp file that was never made
+        raise OSError(e.errno, e.strerror, str(path)) from e
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -36,9 +48,10 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             os.fsync(fh.fileno())
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as e:
+        _remove(tmp)
+        if isinstance(e, OSError) and _naming_target(e, path, tmp) is not e:
+            raise _naming_target(e, path, tmp) from e
         raise
 
 
@@ -61,13 +74,35 @@ def atomic_save(path: str | Path, writer, suffix: str | None = None) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
+    except OSError as e:  # names a random temp file that was never made
+        raise OSError(e.errno, e.strerror, str(path)) from e
     os.close(fd)
     try:
         writer(tmp)
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as e:
+        _remove(tmp)
+        if isinstance(e, OSError) and _naming_target(e, path, tmp) is not e:
+            raise _naming_target(e, path, tmp) from e
         raise
+
+
+def _remove(tmp: str) -> None:
+    # best effort: the temp file may already be gone, and a failed cleanup must not hide the write's own error
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def remove_stale_temps(root: str | Path) -> int:
+    """Delete the temp files (`.<name>.<random>.tmp`) that `atomic_open` writers killed mid-write left under
+    `root`; in an OpenGait view folder they would be loaded as a modality. Call only while no process writes
+    there. Returns how many were removed."""
+    n = 0
+    for f in Path(root).rglob(".*.tmp"):
+        if f.is_file():
+            f.unlink(missing_ok=True)
+            n += 1
+    return n

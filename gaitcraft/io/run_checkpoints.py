@@ -134,4 +134,9 @@ def read_final(run_dir: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, 
         meta = json.loads((run_dir / "meta.json").read_text())
     except (OSError, json.JSONDecodeError, SafetensorError) as e:
         raise CheckpointError(f"cannot read run: {e}", run_dir) from None
+    # every writer of save_final records these; a meta.json without them is damaged or from another version
+    missing = sorted({"kind", "config"} - set(meta)) if isinstance(meta, dict) else ["kind", "config"]
+    if missing:
+        raise CheckpointError(f"meta.json lacks {missing}: damaged, or written by another GaitCraft version; "
+                              "retrain or use a run folder from this version", run_dir)
     return {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}, meta

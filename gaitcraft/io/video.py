@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 
 from gaitcraft.errors import DataError
+from gaitcraft.io.native_stderr import filtered_native_stderr
 
 VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 
@@ -16,20 +18,35 @@ def read_video_rgb(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise DataError("file does not exist", path)
-    if path.suffix.lower() != ".gif":
+    decord = _quiet_decord() if path.suffix.lower() != ".gif" else None
+    if decord is not None:
         try:
-            import decord
-        except ImportError:
-            decord = None
-        if decord is not None:
-            try:
+            # decord's C++ logger prints its own 'ERROR opening ...' line on fd 2; the DataError says it once
+            with filtered_native_stderr(keep=lambda line: False):
                 vr = decord.VideoReader(str(path), ctx=decord.cpu(0))
-                if len(vr) == 0:
-                    raise DataError("video has no frames", path)
-                return vr.get_batch(list(range(len(vr)))).asnumpy()
-            except (decord.DECORDError, RuntimeError) as e:
-                raise DataError(f"undecodable video ({str(e).splitlines()[0][:120]})", path) from None
+                n = len(vr)
+                frames = vr.get_batch(list(range(n))).asnumpy() if n else None  # [t, h, w, 3]
+        except (decord.DECORDError, RuntimeError) as e:
+            detail = str(e).splitlines()[0][:120] if str(e) else ""
+            if not detail or str(path) in detail:  # decord's 'Error reading PATH...' says nothing more
+                detail = "truncated, corrupt or not a video"
+            raise DataError(f"undecodable video ({detail})", path) from None
+        if frames is None:
+            raise DataError("video has no frames", path)
+        return frames
     return _read_imageio(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _quiet_decord():
+    """decord with ffmpeg's own log silenced (its lines would reach the terminal beside our one-line errors),
+    or None when decord is not installed."""
+    try:
+        import decord
+    except ImportError:
+        return None
+    decord.logging.set_level(decord.logging.QUIET)
+    return decord
 
 
 def _read_imageio(path: Path) -> np.ndarray:

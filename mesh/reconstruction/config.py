@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from gaitcraft.config_build import build_dataclass, config_file, plain
+from gaitcraft.config_build import build_dataclass, config_file, plain, read_config_file
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS
 
@@ -116,8 +114,5 @@ def validate(cfg: ReconstructionConfig, where: str = "config") -> None:
 def load_config(path_or_name: str | Path) -> ReconstructionConfig:
     """Read a YAML config by path, or by name from `configs/reconstruction/` ('small')."""
     path = config_file("reconstruction", path_or_name)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read config: {e}", path) from None
+    raw = read_config_file(path) or {}
     return ReconstructionConfig.from_dict(raw, where=path.name)
