@@ -8,4 +8,5 @@
 - `audit`: the biometric-fidelity audit of generative animation models.
 
 `models` imports nothing else of `eval`; `training` and `evaluation` build on it, and `audit` on all three.
+`commands` holds what `gaitcraft recognizer` and `gaitcraft classifiers` run.
 """

@@ -263,7 +263,7 @@ def load_smpl_npz(path: str | Path) -> dict[str, np.ndarray]:
             data = {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
         raise DataError(f"not a readable SMPL .npz ({e}); convert official .pkl files with "
-                        "`python -m mesh.smpl_convert`", path) from None
+                        "`gaitcraft mesh convert-smpl`", path) from None
     missing = [k for k in SMPL_KEYS if k not in data]
     if missing:
         raise ConfigError(f"SMPL model is missing key(s) {', '.join(missing)} (needs {', '.join(SMPL_KEYS)})", path)
@@ -378,6 +378,6 @@ def load_body_model(kind: str = "anny", path: str | Path | None = None) -> BodyM
         return AnnyBody()
     if kind == "smpl":
         if path is None:
-            raise ConfigError("the SMPL body model needs a model file (.npz; convert .pkl with mesh.smpl_convert)")
+            raise ConfigError("the SMPL body model needs a model file (.npz; convert .pkl with `gaitcraft mesh convert-smpl`)")
         return SmplBody(path)
     raise ConfigError(f"unknown body model {kind!r}; valid: anny, smpl")

@@ -6,22 +6,20 @@ with a restricted unpickler: it resolves only numpy array reconstruction, scipy 
 their raw arrays, never through scipy's own unpickling) and chumpy classes (mapped to a stub that keeps only the
 stored array). Any other global - `os.system`, `builtins.eval`, ... - is refused before anything runs.
 
-Usage: `python -m mesh.smpl_convert SMPL_NEUTRAL.pkl smpl_neutral.npz`
+Command: `gaitcraft mesh convert-smpl --input SMPL_NEUTRAL.pkl --out smpl_neutral.npz`
 """
 
 from __future__ import annotations
 
 import _codecs
-import argparse
 import io
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from gaitcraft.errors import DataError, GaitCraftError
+from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_save
 from mesh.body_model import SMPL_KEYS
 
@@ -155,21 +153,3 @@ def convert_smpl(pkl_path: str | Path, npz_path: str | Path) -> Path:
     atomic_save(npz_path, lambda tmp: np.savez(tmp, **data), suffix=".npz")
     return npz_path
 
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI: `python -m mesh.smpl_convert IN.pkl OUT.npz`."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("pkl", help="official SMPL model .pkl")
-    ap.add_argument("npz", help="output .npz")
-    args = ap.parse_args(argv)
-    try:
-        out = convert_smpl(args.pkl, args.npz)
-    except GaitCraftError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -252,6 +252,26 @@ def test_no_import_circles():
     assert SourceTree(ROOT).cycles() == []
 
 
+def test_command_line_parsing_lives_only_in_the_face():
+    """Every command is an entry of `gaitcraft.cli.COMMANDS` whose module `gaitcraft/commands/<name>.py` declares
+    its arguments and calls library functions; no library module parses arguments of its own."""
+    from gaitcraft.cli import COMMANDS
+
+    tree = SourceTree(ROOT)
+    parsers = sorted(m for m, path in tree.files.items() if layer_of(m) not in ("face", "benchmarks")
+                     and _parses_arguments(m, tree, ast.parse(path.read_text())))
+    assert parsers == [], f"library modules with their own argument parsing: {parsers}"
+    modules = {p.stem for p in (ROOT / "gaitcraft" / "commands").glob("*.py")} - {"__init__"}
+    assert modules == {name.replace("-", "_") for name, _ in COMMANDS}, "a command module is not in COMMANDS"
+
+
+def _parses_arguments(module: str, tree: SourceTree, syntax: ast.AST) -> bool:
+    """Whether a module imports argparse or declares arguments (`.add_argument(...)`, `.add_parser(...)`)."""
+    calls = {n.func.attr for n in ast.walk(syntax) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    return (any(i.module == "argparse" for i in tree.imports(module, syntax))
+            or bool(calls & {"add_argument", "add_parser", "add_subparsers"}))
+
+
 def _plant(root: Path, files: dict[str, str]) -> SourceTree:
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from eval.audit.audit import run_audit
-from eval.audit.cli import add_parser, run
 from eval.audit.extract import pretreat_masks
 from eval.audit.pairs import read_pairs
 from eval.audit.recognizers import Recognizer, gei_embedding, load_audit_recognizer
 from eval.audit.visual_metrics import ssim_psnr
+from gaitcraft.commands.audit import add_parser, run
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.opengait_tree import write_opengait_sequence
@@ -228,3 +228,15 @@ def test_cli_on_rgb_videos(cases, tmp_path):
     assert by_id["same"]["biometric"]["verified"] and not by_id["swapped"]["biometric"]["verified"]
     assert res["extractor"] == ["background-subtraction"] and res["extraction"]["empty"] == 0
     assert by_id["same"]["visual"]["ssim"] > 0.5
+
+
+@pytest.mark.parametrize("flag, value, problem", [("--far", "1.5", "far (the false-accept rate) must be in (0, 1)"),
+                                                  ("--min-frames", "0", "min_frames must be at least 1")])
+def test_cli_bad_numbers_are_one_line_errors(tmp_path, capsys, flag, value, problem):
+    from gaitcraft.cli import main
+
+    code = main(["audit", "--pairs", str(tmp_path / "pairs.csv"), "--gallery", str(tmp_path), "--out",
+                 str(tmp_path / "rep"), flag, value])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"gaitcraft audit: error: {problem}" in err
+    assert not (tmp_path / "rep").exists()

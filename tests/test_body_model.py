@@ -12,10 +12,11 @@ import scipy.sparse as sp
 import torch
 import trimesh
 
+from gaitcraft.cli import main
 from gaitcraft.errors import ConfigError, DataError
 from mesh.body_model import SMPL_KEYS, SMPL_TO_WORLD, SmplBody, load_body_model
 from mesh.demo_poses import rot_x
-from mesh.smpl_convert import convert_smpl, main, read_smpl_pkl
+from mesh.smpl_convert import convert_smpl, read_smpl_pkl
 
 # SMPL's kinematic tree (parent of each of the 24 joints)
 SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
@@ -207,7 +208,7 @@ def test_malicious_pickles_are_refused_without_running(tmp_path, monkeypatch):
         with pytest.raises(DataError, match="refused global"):
             read_smpl_pkl(pkl)
     assert not marker.exists() and not (tmp_path / "PWNED").exists()
-    assert main([str(tmp_path / "evil0.pkl"), str(tmp_path / "o.npz")]) == 2
+    assert main(["mesh", "convert-smpl", "--input", str(tmp_path / "evil0.pkl"), "--out", str(tmp_path / "o.npz")]) == 2
     assert not (tmp_path / "o.npz").exists() and not marker.exists()
 
 

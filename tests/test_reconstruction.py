@@ -199,20 +199,14 @@ def test_tiny_reconstructor_overfits_one_walk_and_resumes(walk_root, tmp_path):
     assert res["joints"].shape == (len(frames), 22, 3) and res["vertices"].shape[1:] == (13718, 3)
     assert res["heatmaps"].shape[:2] == (len(frames), 86)
     # the CLI on the trained run: one .pkl in, every output out (meshes load back in trimesh)
-    import argparse
-
-    from mesh.reconstruction import cli
-
-    parser = argparse.ArgumentParser()
-    cli.add_parser(parser.add_subparsers(dest="command"), "reconstruct", "reconstruct")
+    from gaitcraft.cli import main
     from tests.test_body_model import synthetic_smpl
 
     out = tmp_path / "out"
     np.savez(tmp_path / "smpl.npz", **synthetic_smpl())
-    args = parser.parse_args(["reconstruct", "--input", str(walk_root / "001" / "nm-01" / "090" / "090.pkl"),
-                              "--out", str(out), "--model", str(run), "--meshes", "obj", "--novel-views",
-                              "--smpl", str(tmp_path / "smpl.npz")])
-    assert cli.run(args) == 0
+    assert main(["mesh", "reconstruct", "--input", str(walk_root / "001" / "nm-01" / "090" / "090.pkl"),
+                 "--out", str(out), "--model", str(run), "--meshes", "obj", "--novel-views",
+                 "--smpl", str(tmp_path / "smpl.npz")]) == 0
     for name in ("joints.npz", "heatmaps.gif", "overlay.gif", "novel_views.gif", "meshes/frame_0000.obj",
                  "smpl.npz", "smpl_meshes/frame_0000.obj"):
         assert (out / name).is_file(), name
@@ -279,3 +273,16 @@ def test_token_clips_draw_the_same_clips_as_clip_dataset(tmp_path):
         assert torch.equal(x["sil"], y["sil"])
         rec, idx = b.registry[y["index"]]
         assert rec == i and torch.equal(torch.from_numpy(recs[i].arr[idx][:, :, 10:54]), y["sil"])
+
+
+@pytest.mark.parametrize("extra, problem", [(["--view", "north"], "view must be degrees or 'auto', got 'north'"),
+                                            (["--limit", "0"], "limit must be at least 1"),
+                                            ([], "missing.pkl: input does not exist")])
+def test_reconstruct_command_errors_are_one_line(tmp_path, capsys, extra, problem):
+    from gaitcraft.cli import main
+
+    code = main(["mesh", "reconstruct", "--input", str(tmp_path / "missing.pkl"), "--out", str(tmp_path / "o"),
+                 *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("gaitcraft mesh: error: ") and problem in err
+    assert not (tmp_path / "o").exists()

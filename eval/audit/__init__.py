@@ -6,5 +6,6 @@ default extractor, `segmenters` the pluggable others) -> `recognizers` (embeddin
 (per-pair numbers; `gallery` sets the FAR threshold) -> `restoration` / `transfer` (summaries) and
 `visual_metrics` -> `report` + `figures` (Markdown, HTML, JSON, scatter plot, worst-case GIFs).
 Known answers: `walker` renders body/style combinations and composites RGB videos, `validation` builds the
-restoration and transfer cases, `extraction_check` scores extraction against rendered masks. `cli` is the command.
+restoration and transfer cases, `extraction_check` scores extraction against rendered masks. `files` runs it
+from files to a report folder (the `gaitcraft audit` command).
 """

@@ -7,5 +7,5 @@ Public API (import from the submodules):
 - `export.write_reconstruction(out_dir, result)`; `novel_view.render_novel_views(vertices, faces, views)`;
 - `evaluate.joint_errors`, `evaluate.novel_view_iou`; `smpl_fit.fit_smpl` (SMPL output when the user has SMPL);
 - `features3d.sequence_keypoints` / `keypoint_volumes` (3D inputs for `eval.models.fused_recognizer`);
-- `cli.add_parser` / `cli.run`: `gaitcraft mesh reconstruct --input SEQ_OR_DIR --out DIR`.
+- `batch.reconstruct_path(source, out, ...)`: every sequence of a path, written out (`gaitcraft mesh reconstruct`).
 """

@@ -1,8 +1,10 @@
-"""`gaitcraft mesh reconstruct --input SEQ_OR_DIR --out DIR`: silhouettes -> 3D joints, meshes, heatmaps,
-overlays and (optionally) novel views. The lead's CLI registers `add_parser` / `run`."""
+"""Reconstruct every sequence of an input path (a sequence, a video, a frame folder or a dataset) and write, per
+sequence, 3D joints, meshes, heatmap and overlay GIFs and optionally novel views and an SMPL fit (what
+`gaitcraft mesh reconstruct` runs)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,28 +13,6 @@ from tqdm.auto import tqdm
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.types import parse_view
 from mesh.reconstruction.export import MESH_FORMATS, write_reconstruction
-
-
-def add_parser(sub, name: str, summary: str):
-    """Register the reconstruct command."""
-    p = sub.add_parser(name, help=summary, description=(
-        "Reconstruct 3D from silhouettes: per sequence write joints.npz (body frame: root-relative, walking "
-        "along -Y, Z up, metres), meshes/frame_NNNN.ply (the fitted anny body), heatmaps.gif (3D heatmaps, "
-        "max-projected over three axes), overlay.gif (skeleton and mesh over the input) and, with "
-        "--novel-views, novel_views.gif (the body rendered at the 11 CASIA-B views). INPUT is one .pkl "
-        "sequence, a video, a folder of frames, or a dataset (one output folder per <id>/<type>/<view>)."))
-    p.add_argument("--input", required=True, help="sequence (.pkl, video, frame folder) or dataset folder")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--model", default=None, help="reconstructor run folder (default: the shipped model)")
-    p.add_argument("--view", default=None, help="camera azimuth in degrees, or 'auto' for the model's "
-                   "estimate (default: the dataset's view label, else auto)")
-    p.add_argument("--meshes", choices=MESH_FORMATS, default="ply", help="per-frame mesh format (default ply)")
-    p.add_argument("--novel-views", action="store_true", help="also render the body at the 11 CASIA-B views")
-    p.add_argument("--no-heatmaps", action="store_true", help="skip the heatmap GIF")
-    p.add_argument("--smpl", default=None, help="SMPL model .npz (see mesh.smpl_convert): also fit SMPL to the "
-                   "joints and write smpl.npz (pose, betas) and smpl_meshes/")
-    p.add_argument("--limit", type=int, default=None, help="at most this many sequences of a dataset")
-    return p
 
 
 def _inputs(path: Path, limit: int | None) -> list[tuple[str, np.ndarray | None, object, float | None]]:
@@ -56,38 +36,47 @@ def _inputs(path: Path, limit: int | None) -> list[tuple[str, np.ndarray | None,
     return [("/".join(r.labels.key), None, r, r.labels.view) for r in recs]
 
 
-def run(args) -> int:
-    """Reconstruct every input sequence and write its outputs."""
+def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | None = None,
+                     view: float | str | None = None, meshes: str = "ply", novel_views: bool = False,
+                     heatmaps: bool = True, smpl: str | Path | None = None,
+                     limit: int | None = None) -> Iterator[tuple[Path, dict]]:
+    """Reconstruct every sequence of `source` and write its outputs under `out`; yields (output folder, result) as
+    each sequence is written.
+
+    `source` is one .pkl sequence, a video, a folder of frames, or a dataset (one output folder per
+    <id>/<type>/<view>). `model` is a reconstructor run folder (default: the shipped model). `view` is the camera
+    azimuth in degrees, 'auto' for the model's estimate, or None for the dataset's view label (else the estimate).
+    `meshes` is the per-frame mesh format; `smpl` an SMPL model .npz to also fit SMPL to the joints; `limit` the
+    most sequences of a dataset to reconstruct.
+    """
     from mesh.reconstruction.api import load_reconstructor, reconstruct_sequence
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError("--limit must be at least 1")
-    fixed = None
-    if args.view not in (None, "auto"):
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be at least 1, got {limit}")
+    if meshes not in MESH_FORMATS:
+        raise ConfigError(f"unknown mesh format {meshes!r}; valid: {', '.join(MESH_FORMATS)}")
+    if view not in (None, "auto"):
         try:
-            fixed = float(args.view)
+            view = float(view)
         except ValueError:
-            raise ConfigError(f"--view must be degrees or 'auto', got {args.view!r}") from None
-    items = _inputs(Path(args.input), args.limit)
-    model = load_reconstructor(args.model)
-    smpl = _load_smpl(args.smpl) if args.smpl else None
-    out = Path(args.out)
+            raise ConfigError(f"view must be degrees or 'auto', got {view!r}") from None
+    items = _inputs(Path(source), limit)
+    net = load_reconstructor(model)
+    smpl_body = _load_smpl(smpl) if smpl else None
+    out = Path(out)
     for rel, frames, rec, label in tqdm(items, desc="reconstruct", disable=len(items) < 2):
         frames = rec.load(frame_size=None) if frames is None else frames  # any size: prepare_frames pretreats it
-        view = fixed if fixed is not None else (None if args.view == "auto" else label)
+        fixed = None if view == "auto" else (label if view is None else view)
         try:
-            result = reconstruct_sequence(model, frames, view, heatmaps=not args.no_heatmaps,
-                                          mesh=args.meshes != "none" or args.novel_views)
+            result = reconstruct_sequence(net, frames, fixed, heatmaps=heatmaps, mesh=meshes != "none" or novel_views)
         except DataError as e:
-            raise DataError(e.reason, rec.path if rec is not None else args.input) from None
-        paths = write_reconstruction(out / rel, result, meshes=args.meshes)
-        if args.novel_views:
-            paths["novel_views"] = _write_novel_views(out / rel / "novel_views.gif", result)
-        if smpl is not None:
-            _write_smpl(out / rel, result, model, smpl, args.meshes)
-        print(f"{out / rel}: {len(result['joints'])} frames, view {result['view_deg']:.0f} deg "
-              f"(estimated {result['view_pred_deg']:.0f})")
-    return 0
+            raise DataError(e.reason, rec.path if rec is not None else source) from None
+        write_reconstruction(out / rel, result, meshes=meshes)
+        if novel_views:
+            _write_novel_views(out / rel / "novel_views.gif", result)
+        if smpl_body is not None:
+            _write_smpl(out / rel, result, net, smpl_body, meshes)
+        yield out / rel, result
 
 
 def _write_novel_views(path: Path, result: dict) -> Path:
