@@ -2,7 +2,7 @@
 (the generation code in `synth_datasets` does not import eval; the CLI calls this step in between).
 
 Results go to `ROOT/.synth/privacy.json` and `ROOT/.synth/curation.json`, dropped sequences and identities to
-`ROOT/.synth/excluded.json`; `synth_datasets.synth_finalize` then leaves them out and writes the card.
+`ROOT/.synth/excluded.json`; `synth_datasets.generated.finalize` then leaves them out and writes the card.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.io.opengait_tree import read_partition
-from synth_datasets.synth_store import META, read_excluded, read_rows, write_excluded
+from synth_datasets.generated.store import META, read_excluded, read_rows, write_excluded
 
 
 def synthetic_index(root: Path) -> DatasetIndex:

@@ -101,7 +101,7 @@ def test_bad_input_is_one_line_error(model, tmp_path, capsys, extra, message):
 
 
 def test_missing_shipped_model_is_one_line_error(tmp_path, capsys, monkeypatch):
-    import synth_datasets.model_info as mi
+    import synth_datasets.generated.generator as mi
 
     monkeypatch.setattr(mi, "DEFAULT_MODEL", tmp_path / "nope")
     assert main(["generate", "--out", str(tmp_path / "o"), "--identity", "001"]) == 2

@@ -25,7 +25,7 @@ from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.io.video import write_video
 from gaitcraft.pretreat import binarize, pretreat_frames
 from gaitcraft.types import SequenceLabels
-from synth_datasets.subjects import sample_subject
+from synth_datasets.procedural.subjects import sample_subject
 
 GALLERY_SESSIONS = ("nm-01", "nm-02")
 

@@ -13,8 +13,8 @@ import numpy as np
 from scipy import ndimage
 
 from mesh.gait_style import GaitStyle
-from synth_datasets.procedural import FPS, _body
-from synth_datasets.subjects import subject_rng
+from synth_datasets.procedural.build import FPS, _body
+from synth_datasets.procedural.subjects import subject_rng
 
 
 def render_masks(phenotypes: dict[str, float], style: GaitStyle, views: Sequence[float], n_frames: int,

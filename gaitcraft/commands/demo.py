@@ -32,8 +32,9 @@ def add_parser(sub, name: str, summary: str):
 
 def render_reference(workers: int) -> Path:
     """The cached reference walkers (rendered on first use); returns their folder."""
-    from synth_datasets.procedural import build_procedural
-    from synth_datasets.spec import ProceduralSpec, parse_types, parse_views
+    from synth_datasets.grid import parse_types, parse_views
+    from synth_datasets.procedural.build import build_procedural
+    from synth_datasets.procedural.spec import ProceduralSpec
 
     data = cache_dir() / "demo" / "reference"
     spec = ProceduralSpec(subjects=REF_SUBJECTS, train_subjects=REF_TRAIN, types=tuple(parse_types(REF_TYPES)),
@@ -50,11 +51,11 @@ def run(args) -> int:
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.io.atomic import atomic_write_text
     from gaitcraft.io.preview import caption, write_contact_sheet
-    from synth_datasets.model_info import model_dir
-    from synth_datasets.spec import parse_types, parse_views
-    from synth_datasets.synth_build import build_synthetic
-    from synth_datasets.synth_finalize import finalize_synthetic
-    from synth_datasets.synth_spec import SynthSpec
+    from synth_datasets.generated.build import build_synthetic
+    from synth_datasets.generated.finalize import finalize_synthetic
+    from synth_datasets.generated.generator import model_dir
+    from synth_datasets.generated.spec import GeneratedSpec
+    from synth_datasets.grid import parse_types, parse_views
 
     t0 = time.time()
     out = Path(args.out)
@@ -62,7 +63,7 @@ def run(args) -> int:
     model = model_dir(args.model)
     recognizer = resolve_recognizer(None)  # fail before any work when a shipped model is missing
     frames = args.frames or SpatioTemporalUNet.load_config(model, subfolder="unet")["num_frames"]
-    spec = SynthSpec(identities=args.identities, types=tuple(parse_types(SYN_TYPES)),
+    spec = GeneratedSpec(identities=args.identities, types=tuple(parse_types(SYN_TYPES)),
                      views=tuple(parse_views(SYN_VIEWS)), frames=frames, seed=0)
 
     print(f"[1/5] reference walkers -> {cache_dir() / 'demo' / 'reference'}")

@@ -1,5 +1,5 @@
 """`gaitcraft generate`: sample silhouette sequences from a trained generator (implementation in
-`synth_datasets/generate_cli.py`)."""
+`synth_datasets/generated/on_demand.py`)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def add_parser(sub, name: str, summary: str):
 
 def run(args) -> int:
     """Generate and print where the files are."""
-    from synth_datasets.generate_cli import generate
+    from synth_datasets.generated.on_demand import generate
 
     out = generate(args.model, args.out, args.identity, args.novel, args.view, args.clothing, args.carry,
                    args.frames, args.steps, args.seed, args.batch, args.guidance)

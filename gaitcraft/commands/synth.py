@@ -1,5 +1,5 @@
 """`gaitcraft synth`: a synthetic gait dataset at scale from a trained generator (implementation in
-`synth_datasets/synth_build.py`; privacy audit and curation in `eval/synth_checks.py`)."""
+`synth_datasets/generated/build.py`; privacy audit and curation in `eval/synth_checks.py`)."""
 
 from __future__ import annotations
 
@@ -59,19 +59,19 @@ def add_parser(sub, name: str, summary: str):
 
 
 def spec_from_args(args):
-    """The `SynthSpec` of a spec file overridden by flags."""
-    from synth_datasets.synth_spec import SynthSpec, read_spec_file
+    """The `GeneratedSpec` of a spec file overridden by flags."""
+    from synth_datasets.generated.spec import GeneratedSpec, read_spec_file
 
     raw = read_spec_file(args.spec) if args.spec else {}
     raw.update({key: getattr(args, flag) for flag, key in SPEC_FLAGS.items() if getattr(args, flag) is not None})
-    return SynthSpec.from_json(raw, where=args.spec or "flags")
+    return GeneratedSpec.from_json(raw, where=args.spec or "flags")
 
 
 def run(args) -> int:
     """Check, generate this shard, then (main process) audit/curate and finalize."""
     from gaitcraft.errors import DataError
-    from synth_datasets.synth_build import build_synthetic
-    from synth_datasets.synth_finalize import finalize_synthetic
+    from synth_datasets.generated.build import build_synthetic
+    from synth_datasets.generated.finalize import finalize_synthetic
 
     spec = spec_from_args(args)
     checks = args.reference is not None or args.prune is not None or args.recognizer is not None

@@ -24,8 +24,8 @@ from gaitcraft.io.safe_pickle import load_array_pickle
 from gaitcraft.pretreat import binarize, pretreat_frame
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
-from synth_datasets.spec import SPEC_FILE, ProceduralSpec, check_output_spec
-from synth_datasets.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
+from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_output_spec
+from synth_datasets.procedural.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
 
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
 FPS = 25.0

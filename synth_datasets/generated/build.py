@@ -14,14 +14,14 @@ from typing import Any
 from accelerate import PartialState
 
 from diffusion.pipeline import GaitCraftPipeline
-from synth_datasets.model_info import load_generator, model_conditions, model_dir, model_hash
-from synth_datasets.synth_generate import generate_jobs
-from synth_datasets.synth_plan import SeqJob, plan_jobs, shard
-from synth_datasets.synth_spec import SynthSpec, resolve_spec, spec_record
-from synth_datasets.synth_store import check_output, read_excluded, remove_stale_temps
+from synth_datasets.generated.generator import load_generator, model_conditions, model_dir, model_hash
+from synth_datasets.generated.plan import SeqJob, plan_jobs, shard
+from synth_datasets.generated.sampling import generate_jobs
+from synth_datasets.generated.spec import GeneratedSpec, resolve_spec, spec_record
+from synth_datasets.generated.store import check_output, read_excluded, remove_stale_temps
 
 
-def prepare(spec: SynthSpec, model: str | Path | None) -> tuple[GaitCraftPipeline, SynthSpec, dict[str, Any], list[SeqJob]]:
+def prepare(spec: GeneratedSpec, model: str | Path | None) -> tuple[GaitCraftPipeline, GeneratedSpec, dict[str, Any], list[SeqJob]]:
     """Load the model, check the spec against it (before any work), sample the novel identities and plan the
     jobs. Returns (pipeline, resolved spec, stored record, all jobs in order)."""
     folder = model_dir(model)
@@ -33,7 +33,7 @@ def prepare(spec: SynthSpec, model: str | Path | None) -> tuple[GaitCraftPipelin
     return pipe, spec, spec_record(spec, model_hash(folder)), jobs
 
 
-def build_synthetic(spec: SynthSpec, model: str | Path | None, out: str | Path, batch_size: int = 4,
+def build_synthetic(spec: GeneratedSpec, model: str | Path | None, out: str | Path, batch_size: int = 4,
                     progress: bool = True) -> dict[str, Any]:
     """Generate this process's shard of `spec` into `out`; returns a summary with 'main' (whether this process
     should finalize) after every shard has finished."""

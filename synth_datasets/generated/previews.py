@@ -8,7 +8,7 @@ from pathlib import Path
 from gaitcraft.io.opengait_tree import read_opengait_sequence
 from gaitcraft.io.preview import caption, write_contact_sheet, write_preview
 from gaitcraft.types import SequenceLabels
-from synth_datasets.synth_store import pkl_path
+from synth_datasets.generated.store import pkl_path
 
 PREVIEWS = "previews"
 

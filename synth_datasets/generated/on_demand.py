@@ -16,11 +16,11 @@ from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.io.manifest import write_manifest
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.types import SequenceLabels
-from synth_datasets.model_info import load_generator, model_dir, model_hash
-from synth_datasets.synth_generate import generate_jobs
-from synth_datasets.synth_plan import SeqJob
-from synth_datasets.synth_previews import write_previews
-from synth_datasets.synth_store import META, read_rows, remove_stale_temps
+from synth_datasets.generated.generator import load_generator, model_dir, model_hash
+from synth_datasets.generated.plan import SeqJob
+from synth_datasets.generated.previews import write_previews
+from synth_datasets.generated.sampling import generate_jobs
+from synth_datasets.generated.store import META, read_rows, remove_stale_temps
 
 RUN_FILE = "generate.json"
 
