@@ -1,13 +1,14 @@
-"""Privacy audit and curation of a generated synthetic dataset, run between generation and the dataset card
-(the generation code in `synth_datasets` does not import eval; the CLI calls this step in between).
+"""Privacy audit and curation of a synthetic dataset: measured on the sequences handed in, returned as results.
 
-Results go to `ROOT/.synth/privacy.json` and `ROOT/.synth/curation.json`, dropped sequences and identities to
-`ROOT/.synth/excluded.json`; `synth_datasets.generated.finalize` then leaves them out and writes the card.
+A dataset builder runs `dataset_checks(...)` between generation and its card and records what it decides
+(identities to drop, sequences to prune); nothing here writes a dataset. `privacy_audit_command` is
+`gaitcraft privacy-audit`.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,7 @@ from eval.privacy import audit, reidentified, resolve_recognizer, split_referenc
 from eval.recognizer import embed
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
-from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.io.opengait_tree import read_partition
-from synth_datasets.generated.store import META, read_excluded, read_rows, write_excluded
-
-
-def synthetic_index(root: Path) -> DatasetIndex:
-    """The finished generated sequences of `root` (those with a manifest row), as an index."""
-    keys = set(read_rows(root))
-    index = DatasetIndex.open(root, kind="opengait")
-    return index.subset([i for i, r in enumerate(index.records) if r.labels.key in keys])
 
 
 def reference_sets(reference: str | Path, recognizer: Path, progress: bool):
@@ -38,41 +30,43 @@ def reference_sets(reference: str | Path, recognizer: Path, progress: bool):
     return split_reference(embed(recognizer, ref, progress=progress), train_ids, test_ids)
 
 
-def run_checks(root: str | Path, reference: str | Path | None, recognizer: str | Path | None,
-               prune: float = 0.0, drop_reidentified: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Audit privacy (when `reference` is given) and curate; record exclusions. Skipped when a previous run of
-    this folder already wrote its results (so a rerun does not audit the already-pruned set again)."""
-    root = Path(root)
-    meta = root / META
-    if (meta / "privacy.json").is_file() or (meta / "curation.json").is_file():
-        return {"skipped": True}
-    rec = resolve_recognizer(recognizer)
-    index = synthetic_index(root)
-    if not len(index):
-        raise DataError("no finished synthetic sequences to audit", root)
-    syn = embed(rec, index, progress=progress)
-    excluded = read_excluded(root)
+def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str | Path, reference: str | Path | None,
+                  recognizer: str | Path, prune: float = 0.0, drop_reidentified: bool = False,
+                  progress: bool = True) -> dict[str, Any]:
+    """Audit privacy (when `reference` is given) and curate the sequences of `index`, leaving out subjects named
+    in `excluded`. Writes only its figure (`figures/privacy_histogram.png`) and returns the results:
+    {'privacy': audit result with 'dropped' (identities to drop when `drop_reidentified`), 'curation': curation
+    result with 'pruned' (sequences to leave out)}."""
+    syn = embed(recognizer, index, progress=progress)
+    skip = set(excluded)
     out: dict[str, Any] = {}
     if reference is not None:
-        train, held = reference_sets(reference, rec, progress)
+        train, held = reference_sets(reference, recognizer, progress)
         result = audit(syn, train, held)
         dropped = reidentified(result) if drop_reidentified else []
-        excluded.update({i: "re-identifiable: nearest training identity under the FAR=1% threshold" for i in dropped})
-        result.update(recognizer=str(rec), reference=str(reference), dropped=dropped)
-        write_histogram(root / "previews" / "privacy_histogram.png", result)
+        skip.update(dropped)
+        result.update(recognizer=str(recognizer), reference=str(reference), dropped=dropped)
+        write_histogram(Path(figures) / "privacy_histogram.png", result)
         out["privacy"] = result
-    keep = np.array([lab.subject not in excluded for lab in syn.labels], bool)
+    keep = np.array([lab.subject not in skip for lab in syn.labels], bool)
     kept = syn.subset(keep)
     keys = ["/".join(lab.key) for lab in kept.labels]
     frames = [r.load() for r, k in zip(index.records, keep) if k]
-    cur = curate(keys, kept.subjects, kept.embeddings, frames, prune)
-    excluded.update({p["key"]: f"pruned: {p['reason']}" for p in cur["pruned"]})
-    out["curation"] = cur
-    write_excluded(root, excluded)
-    if "privacy" in out:
-        atomic_write_text(meta / "privacy.json", json.dumps(out["privacy"], indent=1, default=str))
-    atomic_write_text(meta / "curation.json", json.dumps(cur, indent=1, default=str))
+    out["curation"] = curate(keys, kept.subjects, kept.embeddings, frames, prune)
     return out
+
+
+def dataset_checks(reference: str | Path | None, recognizer: str | Path | None, prune: float = 0.0,
+                   drop_reidentified: bool = False, progress: bool = True
+                   ) -> Callable[[DatasetIndex, Collection[str], Path], dict[str, Any]]:
+    """The checks a dataset builder runs on its finished sequences, as one call `(index, excluded, figures) ->
+    results` (see `check_dataset`). The recognizer and the reference folder are resolved here, so a missing one
+    fails before any generation."""
+    rec = resolve_recognizer(recognizer)
+    if reference is not None and not Path(reference).is_dir():
+        raise DataError("reference dataset folder does not exist", reference)
+    return functools.partial(check_dataset, reference=reference, recognizer=rec, prune=prune,
+                             drop_reidentified=drop_reidentified, progress=progress)
 
 
 def privacy_audit_command(synthetic: str | Path, reference: str | Path, recognizer: str | Path | None,

@@ -47,12 +47,11 @@ def run(args) -> int:
     """Run the steps and print the locations."""
     from diffusion import SpatioTemporalUNet
     from eval.privacy import resolve_recognizer
-    from eval.synth_checks import run_checks
+    from eval.synth_checks import dataset_checks
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.io.atomic import atomic_write_text
     from gaitcraft.io.preview import caption, write_contact_sheet
-    from synth_datasets.generated.build import build_synthetic
-    from synth_datasets.generated.finalize import finalize_synthetic
+    from synth_datasets.generated.build import build
     from synth_datasets.generated.generator import model_dir
     from synth_datasets.generated.spec import GeneratedSpec
     from synth_datasets.grid import parse_types, parse_views
@@ -61,34 +60,29 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = model_dir(args.model)
+    reference_dir = cache_dir() / "demo" / "reference"
     recognizer = resolve_recognizer(None)  # fail before any work when a shipped model is missing
     frames = args.frames or SpatioTemporalUNet.load_config(model, subfolder="unet")["num_frames"]
     spec = GeneratedSpec(identities=args.identities, types=tuple(parse_types(SYN_TYPES)),
-                     views=tuple(parse_views(SYN_VIEWS)), frames=frames, seed=0)
+                         views=tuple(parse_views(SYN_VIEWS)), frames=frames, seed=0)
 
-    print(f"[1/5] reference walkers -> {cache_dir() / 'demo' / 'reference'}")
+    print(f"[1/4] reference walkers -> {reference_dir}")
     reference = render_reference(args.workers)
     ref_index = DatasetIndex.open(reference)
     side = ref_index.filter(views=[72], subjects=[f"{i:03d}" for i in range(1, 9)])
     real_sheet = out / "real_walkers.png"
     write_contact_sheet(real_sheet, [r.load() for r in side], [caption(r.labels) for r in side], frames_per_row=10)
+    checks = dataset_checks(reference, recognizer, prune=0.0, drop_reidentified=True)
 
-    print(f"[2/5] generator: {model}")
-    print(f"[3/5] synthetic dataset: {spec.identities} novel identities x {len(spec.types)} types x "
-          f"{len(spec.views)} views, {frames} frames -> {out / 'synthetic'}")
+    print(f"[2/4] generator: {model}")
+    print(f"[3/4] synthetic dataset: {spec.identities} novel identities x {len(spec.types)} types x "
+          f"{len(spec.views)} views, {frames} frames -> {out / 'synthetic'}; privacy audit against the training "
+          "identities (re-identifiable ones dropped) and curation")
     synthetic = out / "synthetic"
-    done = build_synthetic(spec, model, synthetic, batch_size=8)
-    print(f"      generated {done['generated']} sequences ({done['skipped']} already done) in {done['seconds']:.0f} s")
+    built = build(spec, model, synthetic, batch_size=8, checks=checks, log=lambda line: print(f"      {line}"))
+    final = built["dataset"]
 
-    print(f"[4/5] privacy audit against the training identities ({recognizer}) and curation")
-    checks = run_checks(synthetic, reference, recognizer, prune=0.0, drop_reidentified=True)
-    if "privacy" in checks:
-        p = checks["privacy"]
-        print(f"      re-identification rate {p['rate']:.1f}% at FAR 1% (held-out real people: "
-              f"{p.get('null_rate', float('nan')):.1f}%); dropped {len(p['dropped'])} identities")
-
-    print("[5/5] previews, dataset card and report")
-    final = finalize_synthetic(synthetic)
+    print("[4/4] report")
     report = out / "REPORT.md"
     atomic_write_text(report, "\n".join([
         "# GaitCraft demo", "",
