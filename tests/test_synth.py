@@ -17,8 +17,10 @@ from gaitcraft.cli import main
 from gaitcraft.defaults import format_guidance, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.types import SequenceLabels
 from synth_datasets.generated.build import prepare
 from synth_datasets.generated.plan import sequence_seed, shard
+from synth_datasets.generated.previews import pick_previews
 from synth_datasets.generated.sampling import generate_jobs
 from synth_datasets.generated.spec import GeneratedSpec, resolve_spec
 from synth_datasets.generated.store import META, row_path
@@ -51,9 +53,27 @@ def test_dataset_layout_card_and_provenance(model, tmp_path):
     for needle in ("model sha256", "master seed 0", "## Privacy audit", "## Curation", "mocap.cs.cmu.edu", "anny",
                    "draws from a Gaussian fitted to the generator's identity space"):
         assert needle in card
-    assert (root / "previews" / "contact_sheet.png").is_file() and list((root / "previews").glob("*.gif"))
+    assert (root / "previews" / "contact_sheet.png").is_file()
+    gifs = [g.stem.split("-") for g in (root / "previews").glob("*.gif")]  # syn0001-nm-01-090
+    assert len(gifs) == 4 and {g[-1] for g in gifs} == {"000", "090"}  # the previews show both views
     # view folders hold only the pkl (OpenGait loads every file there)
     assert {p.name for p in root.glob("syn*/*/*/*")} == {"000.pkl", "090.pkl"}
+
+
+def test_preview_picks_spread_over_views_and_types():
+    views = (0.0, 36.0, 72.0, 108.0, 144.0, 180.0)
+    labels = [SequenceLabels(f"syn{i:04d}", t, v, "normal", "none", "x") for i in range(1, 6)
+              for t in ("nm-01", "bg-01", "cl-01") for v in views]
+    picks = pick_previews(labels, per_subject=3, subjects=4)
+    assert len({lab.key for lab in picks}) == 12 and {lab.subject for lab in picks} == {"syn0001", "syn0002",
+                                                                                         "syn0003", "syn0004"}
+    assert {lab.view for lab in picks} == set(views)
+    for subject in {lab.subject for lab in picks}:
+        assert {lab.seq_type for lab in picks if lab.subject == subject} == {"nm-01", "bg-01", "cl-01"}
+    # a subject missing the wanted view gets its nearest one (the lower on a tie)
+    sparse = [lab for lab in labels if lab.subject == "syn0001" or (lab.subject == "syn0002" and lab.view != 108.0)]
+    assert [lab.view for lab in pick_previews(sparse, per_subject=3) if lab.subject == "syn0002"] == [72.0, 144.0,
+                                                                                                     180.0]
 
 
 def test_guidance_in_specs_and_flags():

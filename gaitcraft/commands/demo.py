@@ -53,6 +53,7 @@ def run(args) -> int:
     from gaitcraft.io.preview import caption, write_contact_sheet
     from synth_datasets.generated.build import build
     from synth_datasets.generated.generator import model_dir
+    from synth_datasets.generated.previews import pick_previews
     from synth_datasets.generated.spec import GeneratedSpec
     from synth_datasets.grid import parse_types, parse_views
 
@@ -69,7 +70,8 @@ def run(args) -> int:
     print(f"[1/4] reference walkers -> {reference_dir}")
     reference = render_reference(args.workers)
     ref_index = DatasetIndex.open(reference)
-    side = ref_index.filter(views=[72], subjects=[f"{i:03d}" for i in range(1, 9)])
+    by_key = {r.labels.key: r for r in ref_index}
+    side = [by_key[lab.key] for lab in pick_previews([r.labels for r in ref_index], per_subject=1, subjects=8)]
     real_sheet = out / "real_walkers.png"
     write_contact_sheet(real_sheet, [r.load() for r in side], [caption(r.labels) for r in side], frames_per_row=10)
     checks = dataset_checks(reference, recognizer, prune=0.0, drop_reidentified=True)
