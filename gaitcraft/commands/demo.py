@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gaitcraft.paths import cache_dir
+from gaitcraft.paths import CACHE_RULE, cache_dir
 
 # The reference walkers: the same seeded subjects as the shipped generator's training data (procedural seed 0,
 # subjects 001-030 train, 031-050 held out), one walk each at six views: enough for the privacy audit.
@@ -17,8 +17,8 @@ def add_parser(sub, name: str, summary: str):
     """Register `demo`."""
     p = sub.add_parser(name, help=summary, description=(
         "Run GaitCraft's main job on the embedded default: (1) render the procedural reference walkers (cached "
-        f"under $GAITCRAFT_CACHE/demo: {REF_SUBJECTS} subjects, the generator's {REF_TRAIN} training identities "
-        "and the rest held out), (2) load the shipped generator, (3) generate a synthetic dataset of novel "
+        f"in demo/ of the cache folder, {CACHE_RULE}: {REF_SUBJECTS} subjects, the generator's {REF_TRAIN} "
+        "training identities and the rest held out), (2) load the shipped generator, (3) generate a synthetic dataset of novel "
         f"identities ({SYN_TYPES}, views {SYN_VIEWS}), (4) audit its privacy against the training identities "
         "(dropping re-identifiable ones) and curate it, (5) write previews, the dataset card and a report, and "
         "print where everything is. Rerunning resumes: finished sequences are kept."))
