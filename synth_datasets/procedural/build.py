@@ -110,6 +110,20 @@ def _body():
     return _BODY
 
 
+def _load_body_in_parent() -> None:
+    """Load the body model before the progress bar and the workers start: on a cold cache the build takes
+    minutes (it says so) and runs once, instead of once per worker behind a bar that stays at 0; forked workers
+    inherit the loaded model. One thread, as the walks themselves use."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _body()
+    finally:
+        torch.set_num_threads(threads)
+
+
 def unit_labels(recipe: SubjectRecipe, seq_type: str, view: float, spec: ProceduralSpec) -> SequenceLabels:
     """Labels (with provenance) of one rendered sequence."""
     clothing, carry = conditions_for(recipe, seq_type)
@@ -159,6 +173,8 @@ def build_procedural(root: str | Path, spec: ProceduralSpec, workers: int = 2, p
     units = [(str(root), i, t, spec.to_json()) for i, sid in enumerate(spec.subject_ids) for t in spec.types
              if not _gt_path(root, sid, t).exists()]
     done = len(spec.subject_ids) * len(spec.types) - len(units)
+    if units:
+        _load_body_in_parent()
     bar = tqdm(total=len(units), desc="render walks", unit="walk", disable=not progress)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(units) > 1 else None
     try:
