@@ -3,7 +3,8 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-export GAITCRAFT_CACHE ?= $(CURDIR)/.cache
+# Caches (the anny body-model build, the demo's reference walkers) go where `gaitcraft` itself puts them:
+# $GAITCRAFT_CACHE if set, else .cache/ in this checkout (gaitcraft/paths.py), so make and direct runs share them.
 
 .PHONY: demo test lint bench env clean-env
 

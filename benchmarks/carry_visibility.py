@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._machine import header, log  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.vocab import BAGS  # noqa: E402
-from synth_datasets.procedural import FPS  # noqa: E402
+from synth_datasets.procedural.build import FPS  # noqa: E402
 
 
 def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dict[str, np.ndarray]:
@@ -43,7 +43,7 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
     from mesh.subjects import sample_subject, subject_rng
-    from synth_datasets.procedural import pose_walk
+    from synth_datasets.procedural.build import pose_walk
 
     body_model = AnnyBody()
     out = {b: np.zeros((subjects, len(views), 3)) for b in BAGS}

@@ -49,8 +49,8 @@ from eval.evaluation.recognizer import embed  # noqa: E402
 from gaitcraft.dataset import DatasetIndex  # noqa: E402
 from gaitcraft.io.opengait_tree import write_opengait_sequence  # noqa: E402
 from gaitcraft.splits import open_split  # noqa: E402
-from synth_datasets.synth_finalize import assemble  # noqa: E402
-from synth_datasets.synth_store import is_done, write_row  # noqa: E402
+from synth_datasets.generated.finalize import assemble  # noqa: E402
+from synth_datasets.generated.store import is_done, write_row  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMES = 30

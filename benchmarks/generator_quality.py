@@ -41,13 +41,13 @@ from gaitcraft.defaults import parse_guidance  # noqa: E402
 from gaitcraft.errors import ConfigError  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.splits import open_split  # noqa: E402
-from synth_datasets.spec import parse_views  # noqa: E402
-from synth_datasets.synth_build import prepare  # noqa: E402
-from synth_datasets.synth_finalize import assemble  # noqa: E402
-from synth_datasets.synth_generate import generate_jobs  # noqa: E402
-from synth_datasets.synth_plan import SeqJob  # noqa: E402
-from synth_datasets.synth_spec import SynthSpec  # noqa: E402
-from synth_datasets.synth_store import check_output  # noqa: E402
+from synth_datasets.generated.build import prepare  # noqa: E402
+from synth_datasets.generated.finalize import assemble  # noqa: E402
+from synth_datasets.generated.plan import SeqJob  # noqa: E402
+from synth_datasets.generated.sampling import generate_jobs  # noqa: E402
+from synth_datasets.generated.spec import GeneratedSpec  # noqa: E402
+from synth_datasets.generated.store import check_output  # noqa: E402
+from synth_datasets.grid import parse_views  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 GEN_TYPES = ("nm-01", "bg-01", "cl-01")  # one sequence per condition: normal, carrying, coat
@@ -66,7 +66,7 @@ def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
     return sorted(jobs, key=lambda j: j.key)
 
 
-def claim_work_dir(root: Path, jobs: list[SeqJob], sha: str, spec: SynthSpec) -> None:
+def claim_work_dir(root: Path, jobs: list[SeqJob], sha: str, spec: GeneratedSpec) -> None:
     """Record what a generated tree holds (model, sampler, every job's conditions) and refuse to reuse a tree
     made for other settings: finished files are skipped by key, so a stale tree would be scored as new."""
     record = {"model_sha256": sha, "spec": {"guidance": spec.guidance, "steps": spec.steps, "frames": spec.frames,
@@ -111,11 +111,11 @@ def main() -> int:
     ap.add_argument("--ids", type=int, default=10, help="training identities to regenerate")
     ap.add_argument("--novel", type=int, default=15, help="novel identities")
     ap.add_argument("--novel-views", default="0:180:36")
-    ap.add_argument("--novel-method", default=SynthSpec.method, choices=METHODS,
+    ap.add_argument("--novel-method", default=GeneratedSpec.method, choices=METHODS,
                     help="how novel identities are drawn (as `gaitcraft synth --method`)")
     ap.add_argument("--frames", type=int, default=30, help="frames per generated sequence")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--guidance", type=parse_guidance, default=SynthSpec.guidance,
+    ap.add_argument("--guidance", type=parse_guidance, default=GeneratedSpec.guidance,
                     help="joint classifier-free guidance scale (4.0), or per-factor scales (identity=8,view=4,carry=6; "
                          "factors left out get 1, i.e. no extra guidance), or all=4,identity=8 (joint base, identity "
                          "set apart), optionally with rescale=0.7")
@@ -127,7 +127,7 @@ def main() -> int:
     work = Path(args.work)
     train, test = open_split(args.data, "train"), open_split(args.data, "test")
     ids = sorted(train.subjects)[: args.ids]
-    spec = SynthSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
+    spec = GeneratedSpec(identities=args.novel, types=GEN_TYPES, views=tuple(parse_views(args.novel_views)),
                      frames=args.frames, seed=args.seed, guidance=args.guidance, method=args.novel_method)
     pipe, spec, record, novel_jobs = prepare(spec, args.model)
     sha = record["model_sha256"]

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._machine import PeakRSS, header  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.paths import REPO_ROOT  # noqa: E402
-from synth_datasets.model_info import DEFAULT_MODEL  # noqa: E402
-from synth_datasets.spec import parse_views  # noqa: E402
-from synth_datasets.synth_build import prepare  # noqa: E402
-from synth_datasets.synth_generate import generate_jobs  # noqa: E402
-from synth_datasets.synth_spec import SynthSpec  # noqa: E402
+from synth_datasets.generated.build import prepare  # noqa: E402
+from synth_datasets.generated.generator import DEFAULT_MODEL  # noqa: E402
+from synth_datasets.generated.sampling import generate_jobs  # noqa: E402
+from synth_datasets.generated.spec import GeneratedSpec  # noqa: E402
+from synth_datasets.grid import parse_views  # noqa: E402
 
 
 def random_model(folder: Path) -> Path:
@@ -56,7 +56,7 @@ def random_model(folder: Path) -> Path:
 def run(model: Path, count: int, args, out_root: Path) -> dict:
     """Generate `count` sequences (novel identities x nm-01 x 11 views) into a fresh folder; time and memory."""
     views = parse_views("0:180:18")
-    spec = SynthSpec(identities=math.ceil(count / len(views)), types=("nm-01",), views=tuple(views),
+    spec = GeneratedSpec(identities=math.ceil(count / len(views)), types=("nm-01",), views=tuple(views),
                      frames=args.frames, steps=args.steps, seed=0)
     pipe, spec, record, jobs = prepare(spec, model)
     jobs = jobs[:count]

@@ -9,9 +9,22 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Where the caches go, for help texts: one rule for `make` and for `gaitcraft` run directly, so that the anny
+#: build (~800 MB) happens once.
+CACHE_RULE = ("$GAITCRAFT_CACHE if set, else .cache/ in the GaitCraft checkout (beside pyproject.toml), else "
+              "~/.cache/gaitcraft for an installed copy")
+
+
 def cache_dir() -> Path:
-    """Root of GaitCraft's caches: $GAITCRAFT_CACHE, else ~/.cache/gaitcraft."""
-    return Path(os.environ.get("GAITCRAFT_CACHE", Path.home() / ".cache" / "gaitcraft"))
+    """Root of GaitCraft's caches: $GAITCRAFT_CACHE if set, else `.cache/` in the checkout GaitCraft runs from
+    (wherever the command is started), else `~/.cache/gaitcraft` when GaitCraft is installed without a
+    checkout. `make` uses the same rule (it sets nothing), so both share one cache."""
+    env = os.environ.get("GAITCRAFT_CACHE")
+    if env:
+        return Path(env)
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / ".cache"
+    return Path.home() / ".cache" / "gaitcraft"
 
 
 def anny_cache_dir() -> Path:

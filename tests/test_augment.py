@@ -164,7 +164,7 @@ def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tm
 
 def test_every_identity_dropped_leaves_an_empty_dataset(experiment, tmp_path, monkeypatch):
     # when the audit re-identifies every novel identity, curation has nothing to rank and the card says so
-    monkeypatch.setattr("eval.synth_checks.reidentified", lambda result: [p["identity"] for p in result["per_identity"]])
+    monkeypatch.setattr("eval.evaluation.synthetic_checks.reidentified", lambda result: [p["identity"] for p in result["per_identity"]])
     model, out = save_tiny_model(tmp_path / "model"), tmp_path / "ds"
     args = ["synth", "--model", str(model), "--out", str(out), "--identities", "2", "--types", "nm:1", "--views",
             "90", "--frames", "6", "--steps", "2", "--reference", str(experiment / "real"), "--recognizer",

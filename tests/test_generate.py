@@ -17,8 +17,8 @@ from gaitcraft.io.opengait_tree import read_opengait_sequence
 IDS = ["001", "002", "003", "004", "005", "006"]
 
 
-def save_tiny_model(path: Path) -> Path:
-    """A tiny random generator (6 identities, coat/normal, bag/none, 6 frames, up to 12) saved to `path`."""
+def save_tiny_model(path: Path, carry: tuple[str, ...] = ("bag", "none")) -> Path:
+    """A tiny random generator (6 identities, coat/normal, `carry` values, 6 frames, up to 12) saved to `path`."""
     torch.manual_seed(0)
     unet = SpatioTemporalUNet(block_channels=(16, 32), layers_per_block=1, spatial_attention=(False, True),
                               temporal_attention=(False, True), head_dim=8, cond_dim=32, emb_dim=32,
@@ -27,7 +27,7 @@ def save_tiny_model(path: Path) -> Path:
         if torch.count_nonzero(p) == 0:
             torch.nn.init.normal_(p, std=0.05)
     ae = SilhouetteAutoencoder(channels=(8, 16), norm_group_size=8)
-    enc = ConditionEncoder(identities=IDS, clothing=["coat", "normal"], carry=["bag", "none"], identity_dim=8,
+    enc = ConditionEncoder(identities=IDS, clothing=["coat", "normal"], carry=list(carry), identity_dim=8,
                            factor_dim=16, cond_dim=32, view_frequencies=3)
     GaitCraftPipeline(unet.eval(), ae.eval(), enc.eval(), make_scheduler("dpm++")).save_pretrained(path)
     return path
@@ -70,7 +70,7 @@ def test_generate_is_reproducible_per_seed(model, tmp_path):
     assert _gen(model, tmp_path / "b", *args, "--seed", "5", "--batch", "1") == 0
     assert _gen(model, tmp_path / "c", *args, "--seed", "6") == 0
     a, b, c = (files(tmp_path / n) for n in "abc")
-    pkl = "003/cl-01/090/090.pkl"
+    pkl = "gen003/cl-01/090/090.pkl"
     assert a == b  # same seed: identical files, whatever the batch size
     assert a[pkl] != c[pkl]
 
@@ -81,8 +81,44 @@ def test_per_factor_guidance_flag(model, tmp_path):
     assert _gen(model, tmp_path / "joint", *args, "--guidance", "3") == 0
     row = json.loads((tmp_path / "per" / "manifest.jsonl").read_text().splitlines()[0])
     assert row["labels"]["provenance"]["guidance"] == {"identity": 3.0, "view": 2.0}
-    pkl = "003/nm-01/090/090.pkl"
+    pkl = "gen003/nm-01/090/090.pkl"
     assert files(tmp_path / "per")[pkl] != files(tmp_path / "joint")[pkl]
+
+
+def test_generated_ids_are_prefixed_and_the_prefix_is_in_the_manifest(model, tmp_path):
+    assert _gen(model, tmp_path / "a", "--identity", "001", "--view", "90", "--frames", "6") == 0
+    assert _gen(model, tmp_path / "a", "--novel", "1", "--view", "90", "--frames", "6") == 0
+    rows = {r["path"]: r["labels"] for r in map(json.loads, (tmp_path / "a" / "manifest.jsonl").read_text().splitlines())}
+    # training identity '001' must not become subject '001', a real CASIA-B id
+    assert sorted(rows) == ["gen001/nm-01/090", "novel001s0/nm-01/090"]
+    gen, novel = rows["gen001/nm-01/090"], rows["novel001s0/nm-01/090"]
+    assert gen["subject"] == "gen001" and gen["provenance"]["subject_prefix"] == "gen"
+    assert gen["provenance"]["identity_recipe"]["ids"] == ["001"]
+    assert novel["provenance"]["subject_prefix"] == "novel"
+    assert json.loads((tmp_path / "a" / "partition.json").read_text())["TRAIN_SET"] == ["gen001", "novel001s0"]
+
+
+def test_earlier_sequences_are_never_silently_replaced(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "model", carry=("backpack", "handbag", "none"))
+    out = tmp_path / "o"
+    args = ("--identity", "003", "--view", "90", "--frames", "6")
+    assert _gen(model, out, *args, "--carry", "backpack") == 0
+    before = files(out)
+    assert _gen(model, out, *args, "--carry", "backpack") == 0  # the same command again: kept, same bytes
+    assert files(out) == before
+    capsys.readouterr()
+    # another carried object lands in the same bg-01 folder: refused, one line naming the file, nothing changed
+    assert _gen(model, out, *args, "--carry", "handbag") == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"gaitcraft generate: error: {out / 'gen003/bg-01/090/090.pkl'}: ")
+    assert "differs in carry" in err and "--overwrite" in err
+    assert files(out) == before
+    assert _gen(model, out, *args, "--seed", "1", "--carry", "backpack") == 2  # another seed: also refused
+    assert "differs in provenance.seed, provenance.sequence_seed" in capsys.readouterr().err
+    # asked for: replaced
+    assert _gen(model, out, *args, "--carry", "handbag", "--overwrite") == 0
+    row = json.loads((out / "manifest.jsonl").read_text())
+    assert row["labels"]["carry"] == "handbag" and files(out)["gen003/bg-01/090/090.pkl"] != before["gen003/bg-01/090/090.pkl"]
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -101,7 +137,7 @@ def test_bad_input_is_one_line_error(model, tmp_path, capsys, extra, message):
 
 
 def test_missing_shipped_model_is_one_line_error(tmp_path, capsys, monkeypatch):
-    import synth_datasets.model_info as mi
+    import synth_datasets.generated.generator as mi
 
     monkeypatch.setattr(mi, "DEFAULT_MODEL", tmp_path / "nope")
     assert main(["generate", "--out", str(tmp_path / "o"), "--identity", "001"]) == 2

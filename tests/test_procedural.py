@@ -8,8 +8,9 @@ import pytest
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError
 from gaitcraft.info import inspect_dataset
-from synth_datasets.procedural import build_procedural
-from synth_datasets.spec import ProceduralSpec, parse_types, parse_views
+from synth_datasets.grid import parse_types, parse_views
+from synth_datasets.procedural.build import build_procedural
+from synth_datasets.procedural.spec import ProceduralSpec
 
 SPEC = ProceduralSpec(subjects=2, types=tuple(parse_types("nm:1,bg:1,cl:1")), views=(0.0, 90.0),
                       frames_min=12, frames_max=14, seed=3)

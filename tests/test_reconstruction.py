@@ -146,8 +146,8 @@ def test_body_heatmaps_put_the_root_peak_at_the_root():
 @pytest.fixture(scope="module")
 def walk_root(tmp_path_factory):
     """A rendered procedural walk: 1 subject, nm-01, views 90 and 54, 28 frames, with its ground truth."""
-    from synth_datasets.procedural import build_procedural
-    from synth_datasets.spec import ProceduralSpec
+    from synth_datasets.procedural.build import build_procedural
+    from synth_datasets.procedural.spec import ProceduralSpec
 
     root = tmp_path_factory.mktemp("walk")
     spec = ProceduralSpec(subjects=1, types=("nm-01",), views=(54.0, 90.0), frames_min=28, frames_max=28,

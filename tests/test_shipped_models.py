@@ -12,8 +12,9 @@ from eval.evaluation.privacy import DEFAULT_RECOGNIZER
 from eval.evaluation.recognizer import embed
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.paths import REPO_ROOT
-from synth_datasets.procedural import build_procedural
-from synth_datasets.spec import ProceduralSpec, parse_types
+from synth_datasets.grid import parse_types
+from synth_datasets.procedural.build import build_procedural
+from synth_datasets.procedural.spec import ProceduralSpec
 
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"
 

@@ -17,11 +17,13 @@ from gaitcraft.cli import main
 from gaitcraft.defaults import format_guidance, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.paths import REPO_ROOT
-from synth_datasets.synth_build import prepare
-from synth_datasets.synth_generate import generate_jobs
-from synth_datasets.synth_plan import sequence_seed, shard
-from synth_datasets.synth_spec import SynthSpec, resolve_spec
-from synth_datasets.synth_store import META, row_path
+from gaitcraft.types import SequenceLabels
+from synth_datasets.generated.build import prepare
+from synth_datasets.generated.plan import sequence_seed, shard
+from synth_datasets.generated.previews import pick_previews
+from synth_datasets.generated.sampling import generate_jobs
+from synth_datasets.generated.spec import GeneratedSpec, resolve_spec
+from synth_datasets.generated.store import META, row_path
 from tests.test_generate import files, save_tiny_model
 
 SMALL = ["--identities", "2", "--types", "nm:2,bg:1,cl:1", "--views", "0,90", "--frames", "6", "--steps", "2"]
@@ -51,9 +53,27 @@ def test_dataset_layout_card_and_provenance(model, tmp_path):
     for needle in ("model sha256", "master seed 0", "## Privacy audit", "## Curation", "mocap.cs.cmu.edu", "anny",
                    "draws from a Gaussian fitted to the generator's identity space"):
         assert needle in card
-    assert (root / "previews" / "contact_sheet.png").is_file() and list((root / "previews").glob("*.gif"))
+    assert (root / "previews" / "contact_sheet.png").is_file()
+    gifs = [g.stem.split("-") for g in (root / "previews").glob("*.gif")]  # syn0001-nm-01-090
+    assert len(gifs) == 4 and {g[-1] for g in gifs} == {"000", "090"}  # the previews show both views
     # view folders hold only the pkl (OpenGait loads every file there)
     assert {p.name for p in root.glob("syn*/*/*/*")} == {"000.pkl", "090.pkl"}
+
+
+def test_preview_picks_spread_over_views_and_types():
+    views = (0.0, 36.0, 72.0, 108.0, 144.0, 180.0)
+    labels = [SequenceLabels(f"syn{i:04d}", t, v, "normal", "none", "x") for i in range(1, 6)
+              for t in ("nm-01", "bg-01", "cl-01") for v in views]
+    picks = pick_previews(labels, per_subject=3, subjects=4)
+    assert len({lab.key for lab in picks}) == 12 and {lab.subject for lab in picks} == {"syn0001", "syn0002",
+                                                                                         "syn0003", "syn0004"}
+    assert {lab.view for lab in picks} == set(views)
+    for subject in {lab.subject for lab in picks}:
+        assert {lab.seq_type for lab in picks if lab.subject == subject} == {"nm-01", "bg-01", "cl-01"}
+    # a subject missing the wanted view gets its nearest one (the lower on a tie)
+    sparse = [lab for lab in labels if lab.subject == "syn0001" or (lab.subject == "syn0002" and lab.view != 108.0)]
+    assert [lab.view for lab in pick_previews(sparse, per_subject=3) if lab.subject == "syn0002"] == [72.0, 144.0,
+                                                                                                     180.0]
 
 
 def test_guidance_in_specs_and_flags():
@@ -62,26 +82,26 @@ def test_guidance_in_specs_and_flags():
     assert format_guidance(parse_guidance("identity=8,view=4")) == "identity=8,view=4" and format_guidance(4.0) == "4"
     with pytest.raises(ValueError, match="expected FACTOR=SCALE"):
         parse_guidance("identity=8,=2")
-    spec = SynthSpec.from_json({"guidance": "identity=8,carry=6"})
+    spec = GeneratedSpec.from_json({"guidance": "identity=8,carry=6"})
     assert spec.guidance == {"identity": 8.0, "carry": 6.0} and spec.to_json()["guidance"] == spec.guidance
     with pytest.raises(ConfigError, match=r"unknown factors \['hat'\] in guidance_scale; valid: identity"):
-        SynthSpec(guidance={"hat": 2.0})
+        GeneratedSpec(guidance={"hat": 2.0})
     # a joint base with a factor set apart round-trips through the flag form and a spec
     assert parse_guidance("all=4,identity=8") == {"all": 4.0, "identity": 8.0}
-    assert SynthSpec.from_json({"guidance": "all=4,identity=8"}).guidance == {"all": 4.0, "identity": 8.0}
+    assert GeneratedSpec.from_json({"guidance": "all=4,identity=8"}).guidance == {"all": 4.0, "identity": 8.0}
 
 
 def test_bags_spread_over_identities_like_the_procedural_subjects():
     known = {"clothing": ["coat", "normal"], "carry": ["backpack", "handbag", "none", "shoulder_bag"],
              "num_frames": 30, "max_frames": 30}
-    spec = resolve_spec(SynthSpec(types=("bg-01", "bg-02")), known)
+    spec = resolve_spec(GeneratedSpec(types=("bg-01", "bg-02")), known)
     assert spec.bags == ["shoulder_bag", "backpack", "handbag"]
     assert [spec.conditions(i, "bg-01")[1] for i in (1, 2, 3, 4)] == ["shoulder_bag", "backpack", "handbag",
                                                                        "shoulder_bag"]
     assert spec.conditions(1, "bg-02") == ("normal", "backpack") and spec.conditions(5, "cl-01") == ("coat", "none")
-    assert resolve_spec(SynthSpec(bag="handbag"), known).conditions(2, "bg-01") == ("normal", "handbag")
+    assert resolve_spec(GeneratedSpec(bag="handbag"), known).conditions(2, "bg-01") == ("normal", "handbag")
     with pytest.raises(ConfigError, match="carry bag, tote but the model knows only"):
-        resolve_spec(SynthSpec(bag="backpack, tote,bag", types=("bg-01",)), known)
+        resolve_spec(GeneratedSpec(bag="backpack, tote,bag", types=("bg-01",)), known)
 
 
 def test_spec_file_flags_and_refusals(model, tmp_path, capsys):
@@ -123,7 +143,7 @@ def test_resume_and_shards_give_identical_files(model, tmp_path):
     assert synth(model, part, *args) == 0
     assert files(part) == files(tmp_path / "full")
     # two shards written one after the other into one folder = the single-process run
-    spec = SynthSpec(identities=2, types=("nm-01", "nm-02", "bg-01", "cl-01"), views=(0.0, 90.0), frames=6, steps=2)
+    spec = GeneratedSpec(identities=2, types=("nm-01", "nm-02", "bg-01", "cl-01"), views=(0.0, 90.0), frames=6, steps=2)
     pipe, spec, record, jobs = prepare(spec, model)
     sharded = tmp_path / "sharded"
     (sharded / META).mkdir(parents=True)

@@ -1,5 +1,5 @@
 """`gaitcraft generate`: sample silhouette sequences from a trained generator (implementation in
-`synth_datasets/generate_cli.py`)."""
+`synth_datasets/generated/on_demand.py`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ def add_parser(sub, name: str, summary: str):
         "Sample sequences of one training identity (--identity) or of N novel identities (--novel) at the given "
         "views, clothing and carried object. Writes an OpenGait tree (<id>/<type>/<view>/<view>.pkl, uint8 "
         "[t, 64, 64]) with manifest.jsonl (labels + provenance), partition.json, previews/<id>-<type>-<view>.gif "
-        "per sequence and previews/contact_sheet.png. The same arguments give identical files. Rerunning into "
-        "the same --out adds or replaces sequences."))
+        "per sequence and previews/contact_sheet.png (of every sequence in --out, up to 48). The same arguments "
+        "give identical files. Subject ids are prefixed so they never clash with real ones: gen<ID> for "
+        "--identity ID (e.g. gen001), novel<N>s<SEED> for --novel (the prefix is in each manifest row's "
+        "provenance.subject_prefix). Rerunning into the same --out adds sequences and keeps those already there; "
+        "one made there with other settings (another --carry, --seed, ...) is an error unless --overwrite."))
     p.add_argument("--model", help="model folder (save_pretrained layout; default: the shipped "
                                    "assets/models/generator)")
     p.add_argument("--out", required=True, help="output folder (new, empty, or an earlier generate output)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace sequences --out already holds that were made with other settings (default: refuse)")
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--identity", help="a training identity of the model")
+    who.add_argument("--identity", help="a training identity of the model (written as subject gen<ID>)")
     who.add_argument("--novel", type=int, metavar="N", help="N novel identities (sampled away from training ones)")
     p.add_argument("--view", type=float, nargs="+", default=[90.0], metavar="DEG",
                    help="views in degrees, [0, 360) (default 90)")
@@ -38,10 +43,10 @@ def add_parser(sub, name: str, summary: str):
 
 def run(args) -> int:
     """Generate and print where the files are."""
-    from synth_datasets.generate_cli import generate
+    from synth_datasets.generated.on_demand import generate
 
     out = generate(args.model, args.out, args.identity, args.novel, args.view, args.clothing, args.carry,
-                   args.frames, args.steps, args.seed, args.batch, args.guidance)
+                   args.frames, args.steps, args.seed, args.batch, args.guidance, overwrite=args.overwrite)
     print(f"generated {out['generated']} sequences in {out['seconds']:.1f} s -> {out['root']} "
           f"(contact sheet {out['previews']['sheet'][0] if out['previews']['sheet'] else '-'})")
     return 0

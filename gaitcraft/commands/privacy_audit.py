@@ -1,5 +1,5 @@
 """`gaitcraft privacy-audit`: re-identification rate of a synthetic dataset's identities (implementation in
-`eval/privacy.py` and `eval/synth_checks.py`)."""
+`eval/privacy.py` and `eval/evaluation/synthetic_checks.py`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_parser(sub, name: str, summary: str):
 
 def run(args) -> int:
     """Run the audit."""
-    from eval.synth_checks import privacy_audit_command
+    from eval.evaluation.synthetic_checks import privacy_audit_command
 
     privacy_audit_command(args.synthetic, args.reference, args.recognizer, args.out)
     return 0

@@ -43,8 +43,9 @@ def parse_frames(text: str) -> tuple[int, int]:
 
 def run(args) -> int:
     """Build the dataset and print where it is."""
-    from synth_datasets.procedural import build_procedural
-    from synth_datasets.spec import ProceduralSpec, parse_types, parse_views
+    from synth_datasets.grid import parse_types, parse_views
+    from synth_datasets.procedural.build import build_procedural
+    from synth_datasets.procedural.spec import ProceduralSpec
 
     fmin, fmax = parse_frames(args.frames_per_seq)
     spec = ProceduralSpec(subjects=args.subjects, types=tuple(parse_types(args.types)),

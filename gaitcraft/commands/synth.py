@@ -1,9 +1,7 @@
 """`gaitcraft synth`: a synthetic gait dataset at scale from a trained generator (implementation in
-`synth_datasets/synth_build.py`; privacy audit and curation in `eval/synth_checks.py`)."""
+`synth_datasets/generated/build.py`; the privacy audit and curation it runs are `eval/evaluation/synthetic_checks.py`'s)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from gaitcraft.defaults import DEFAULT_GUIDANCE, DEFAULT_NOVEL_METHOD, NOVEL_METHODS, parse_guidance
 
@@ -59,41 +57,23 @@ def add_parser(sub, name: str, summary: str):
 
 
 def spec_from_args(args):
-    """The `SynthSpec` of a spec file overridden by flags."""
-    from synth_datasets.synth_spec import SynthSpec, read_spec_file
+    """The `GeneratedSpec` of a spec file overridden by flags."""
+    from synth_datasets.generated.spec import GeneratedSpec, read_spec_file
 
     raw = read_spec_file(args.spec) if args.spec else {}
     raw.update({key: getattr(args, flag) for flag, key in SPEC_FLAGS.items() if getattr(args, flag) is not None})
-    return SynthSpec.from_json(raw, where=args.spec or "flags")
+    return GeneratedSpec.from_json(raw, where=args.spec or "flags")
 
 
 def run(args) -> int:
-    """Check, generate this shard, then (main process) audit/curate and finalize."""
-    from gaitcraft.errors import DataError
-    from synth_datasets.synth_build import build_synthetic
-    from synth_datasets.synth_finalize import finalize_synthetic
+    """Check, then generate, audit/curate and finalize (`synth_datasets.generated.build.build`)."""
+    from synth_datasets.generated.build import build
 
     spec = spec_from_args(args)
-    checks = args.reference is not None or args.prune is not None or args.recognizer is not None
-    if checks:
-        from eval.evaluation.privacy import resolve_recognizer
+    checks = None
+    if args.reference is not None or args.prune is not None or args.recognizer is not None:
+        from eval.evaluation.synthetic_checks import dataset_checks
 
-        resolve_recognizer(args.recognizer)  # fail before any generation
-        if args.reference is not None and not Path(args.reference).is_dir():
-            raise DataError("reference dataset folder does not exist", args.reference)
-    done = build_synthetic(spec, args.model, args.out, args.batch)
-    if not done["main"]:
-        return 0
-    print(f"generated {done['generated']} sequences ({done['skipped']} already done) in {done['seconds']:.1f} s")
-    if checks:
-        from eval.synth_checks import run_checks
-
-        res = run_checks(args.out, args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified)
-        if "privacy" in res:
-            print(f"privacy: re-identification rate {res['privacy']['rate']:.2f}%; "
-                  f"dropped {len(res['privacy']['dropped'])} identities")
-        if "curation" in res:
-            print(f"curation: pruned {len(res['curation']['pruned'])} of {res['curation']['sequences']} sequences")
-    out = finalize_synthetic(args.out)
-    print(f"{out['sequences']} sequences of {out['subjects']} identities -> {out['root']} (card {out['card']})")
+        checks = dataset_checks(args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified)
+    build(spec, args.model, args.out, args.batch, checks=checks)
     return 0

@@ -12,7 +12,7 @@ import torch
 
 from conditioning.identity import IdentityRecipe
 from gaitcraft.types import SequenceLabels, view_name
-from synth_datasets.model_info import GENERATOR_NAME
+from synth_datasets.generated.generator import GENERATOR_NAME
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from gaitcraft.defaults import NOVEL_METHODS, format_guidance
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
-from synth_datasets.synth_spec import split_bags
+from synth_datasets.generated.spec import split_bags
 
 
 def _bags_text(bag: str) -> str:
@@ -50,7 +50,7 @@ def _curation_section(curation: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def write_synth_card(root: str | Path, labels: list[SequenceLabels], record: dict[str, Any],
+def write_generated_card(root: str | Path, labels: list[SequenceLabels], record: dict[str, Any],
                      previews: dict[str, list[str]], privacy: dict[str, Any] | None = None,
                      curation: dict[str, Any] | None = None) -> Path:
     """Write `root/README.md` for a generated dataset (`record` = stored spec + model hash)."""

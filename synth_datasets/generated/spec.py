@@ -16,7 +16,7 @@ from gaitcraft.config_build import read_config_file
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import BAGS, GENERIC, cycled_bag
-from synth_datasets.spec import parse_types, parse_views
+from synth_datasets.grid import parse_types, parse_views
 
 
 def split_bags(bag: str) -> list[str]:
@@ -25,7 +25,7 @@ def split_bags(bag: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class SynthSpec:
+class GeneratedSpec:
     """Everything that determines a synthetic dataset (with the model); equal specs give identical files.
 
     identities: number of novel identities; types: CASIA-B style type folders ('nm-01', 'bg-01', 'cl-01');
@@ -73,7 +73,7 @@ class SynthSpec:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any], where: str = "spec") -> SynthSpec:
+    def from_json(cls, d: dict[str, Any], where: str = "spec") -> GeneratedSpec:
         """Build from a dict; `types` may be 'nm:2,bg:1' or a list, `views` '0:180:18' or a list. Unknown keys raise."""
         names = {f.name for f in dataclasses.fields(cls)}
         if extra := sorted(set(d) - names):
@@ -121,8 +121,8 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     return raw
 
 
-def resolve_spec(spec: SynthSpec, known: dict[str, list]) -> SynthSpec:
-    """Check the spec against what the model knows (`model_info.model_conditions`) before any work, and fix
+def resolve_spec(spec: GeneratedSpec, known: dict[str, list]) -> GeneratedSpec:
+    """Check the spec against what the model knows (`generator.model_conditions`) before any work, and fix
     `bag='auto'`. Unknown conditions raise one `ConfigError` listing the valid values."""
     bag = spec.bag
     if bag == "auto":
@@ -145,7 +145,7 @@ def resolve_spec(spec: SynthSpec, known: dict[str, list]) -> SynthSpec:
     return spec
 
 
-def spec_record(spec: SynthSpec, model_hash: str) -> dict[str, Any]:
+def spec_record(spec: GeneratedSpec, model_hash: str) -> dict[str, Any]:
     """What the output folder stores and compares on resume: the spec and the model's hash."""
     return {"spec": spec.to_json(), "model_sha256": model_hash}
 

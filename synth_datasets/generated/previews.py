@@ -8,21 +8,28 @@ from pathlib import Path
 from gaitcraft.io.opengait_tree import read_opengait_sequence
 from gaitcraft.io.preview import caption, write_contact_sheet, write_preview
 from gaitcraft.types import SequenceLabels
-from synth_datasets.synth_store import pkl_path
+from synth_datasets.generated.store import pkl_path
 
 PREVIEWS = "previews"
 
 
 def pick_previews(labels: list[SequenceLabels], per_subject: int = 3, subjects: int = 4) -> list[SequenceLabels]:
-    """A few sequences of the first `subjects` subjects, spread over their sequences (sorted key order)."""
+    """A few sequences of the first `subjects` subjects: each subject's picks cycle through its sequence types,
+    and the view moves on from one pick to the next over the whole selection (taking the subject's nearest view
+    where it lacks one), so a sheet shows the types and spreads over the views."""
     by_subject: dict[str, list[SequenceLabels]] = {}
     for lab in sorted(labels, key=lambda x: x.key):
         by_subject.setdefault(lab.subject, []).append(lab)
+    views = sorted({lab.view for lab in labels})
     out = []
-    for subj in sorted(by_subject)[:subjects]:
-        seqs = by_subject[subj]
-        step = max(1, len(seqs) // per_subject)
-        out += seqs[::step][:per_subject]
+    for s, subj in enumerate(sorted(by_subject)[:subjects]):
+        left = by_subject[subj]
+        types = sorted({lab.seq_type for lab in left})
+        for k in range(min(per_subject, len(left))):
+            want_type, want_view = types[k % len(types)], views[(s * per_subject + k) % len(views)]
+            pick = min(left, key=lambda lab: (lab.seq_type != want_type, abs(lab.view - want_view), lab.key))
+            left = [lab for lab in left if lab is not pick]
+            out.append(pick)
     return out
 
 

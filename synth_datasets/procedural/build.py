@@ -27,7 +27,7 @@ from mesh.body_model import shared_anny_body
 from mesh.motion import WALK_FPS
 from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
 from synth_datasets.card import write_card
-from synth_datasets.spec import SPEC_FILE, ProceduralSpec, check_output_spec
+from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_output_spec
 
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
 FPS = WALK_FPS
@@ -100,6 +100,20 @@ def pose_walk(recipe: SubjectRecipe, session, n_frames: int, body_model=None):
     return motion, body_model.forward(motion.pose, shape=recipe.phenotypes)
 
 
+def _load_body_in_parent() -> None:
+    """Load the body model before the progress bar and the workers start: on a cold cache the build takes
+    minutes (it says so) and runs once, instead of once per worker behind a bar that stays at 0; forked workers
+    inherit the loaded model. One thread, as the walks themselves use."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        shared_anny_body()
+    finally:
+        torch.set_num_threads(threads)
+
+
 def unit_labels(recipe: SubjectRecipe, seq_type: str, view: float, spec: ProceduralSpec) -> SequenceLabels:
     """Labels (with provenance) of one rendered sequence."""
     clothing, carry = conditions_for(recipe, seq_type)
@@ -149,6 +163,8 @@ def build_procedural(root: str | Path, spec: ProceduralSpec, workers: int = 2, p
     units = [(str(root), i, t, spec.to_json()) for i, sid in enumerate(spec.subject_ids) for t in spec.types
              if not _gt_path(root, sid, t).exists()]
     done = len(spec.subject_ids) * len(spec.types) - len(units)
+    if units:
+        _load_body_in_parent()
     bar = tqdm(total=len(units), desc="render walks", unit="walk", disable=not progress)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(units) > 1 else None
     try:

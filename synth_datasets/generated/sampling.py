@@ -18,8 +18,8 @@ from diffusion.guidance import Guidance
 from diffusion.pipeline import GaitCraftPipeline
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.types import SequenceLabels
-from synth_datasets.synth_plan import SeqJob, batches, generators
-from synth_datasets.synth_store import is_done, is_excluded, write_row
+from synth_datasets.generated.plan import SeqJob, batches, generators
+from synth_datasets.generated.store import is_done, is_excluded, write_row
 
 
 def generate_jobs(pipe: GaitCraftPipeline, root: str | Path, jobs: list[SeqJob],
@@ -29,7 +29,7 @@ def generate_jobs(pipe: GaitCraftPipeline, root: str | Path, jobs: list[SeqJob],
 
     labels: job -> `SequenceLabels` (with provenance) written to the manifest row.
     overwrite: regenerate and rewrite finished sequences too (`gaitcraft generate`).
-    excluded: sequences/subjects dropped by curation (`synth_store.read_excluded`): counted as finished, never
+    excluded: sequences/subjects dropped by curation (`store.read_excluded`): counted as finished, never
               written, but kept in their batches so the other sequences' batches do not change.
     Returns {'generated', 'skipped', 'seconds'}.
     """

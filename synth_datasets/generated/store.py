@@ -1,4 +1,5 @@
-"""The output folder of a generation: the stored spec, per-sequence manifest sidecar rows and exclusions.
+"""The output folder of a generation: the stored spec, per-sequence manifest sidecar rows, the recorded
+results of the quality checks (privacy audit, curation) and the exclusions they decided.
 
 Sidecars live in `ROOT/.synth/` (never in view folders, so OpenGait's loader is not disturbed; OpenGait ignores
 root entries that are not subjects of the partition). Each shard writes only its own sequences' pkl and row
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError
 from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.io.manifest import manifest_row
@@ -19,6 +21,8 @@ from gaitcraft.types import SequenceLabels
 META = ".synth"  # hidden: dataset scanners skip it; OpenGait ignores non-subject root entries
 SPEC = "spec.json"
 EXCLUDED = "excluded.json"
+PRIVACY = "privacy.json"
+CURATION = "curation.json"
 
 
 def pkl_path(root: Path, key: tuple[str, str, str]) -> Path:
@@ -51,6 +55,13 @@ def read_rows(root: Path) -> dict[tuple[str, str, str], str]:
         if pkl_path(root, key).is_file():
             out[key] = text
     return out
+
+
+def finished_index(root: Path) -> DatasetIndex:
+    """The finished generated sequences of `root` (those with a manifest row), as an index."""
+    keys = set(read_rows(root))
+    index = DatasetIndex.open(root, kind="opengait")
+    return index.subset([i for i, r in enumerate(index.records) if r.labels.key in keys])
 
 
 def check_output(root: Path, record: dict[str, Any]) -> bool:
@@ -108,3 +119,25 @@ def remove_stale_temps(root: Path) -> int:
             f.unlink(missing_ok=True)
             n += 1
     return n
+
+
+def checks_recorded(root: Path) -> bool:
+    """Whether a run already recorded check results here (a rerun must not audit the already-pruned set again)."""
+    meta = Path(root) / META
+    return (meta / PRIVACY).is_file() or (meta / CURATION).is_file()
+
+
+def record_checks(root: Path, excluded: dict[str, str], results: dict[str, Any]) -> None:
+    """Store the check results ('privacy', 'curation'; each optional) and the exclusions they decided."""
+    meta = Path(root) / META
+    write_excluded(root, excluded)
+    for name, file in (("privacy", PRIVACY), ("curation", CURATION)):
+        if name in results:
+            atomic_write_text(meta / file, json.dumps(results[name], indent=1, default=str))
+
+
+def read_checks(root: Path) -> dict[str, Any]:
+    """The recorded check results: {'privacy': ..., 'curation': ...}, each present only when it ran."""
+    meta = Path(root) / META
+    return {name: json.loads((meta / file).read_text()) for name, file in (("privacy", PRIVACY), ("curation", CURATION))
+            if (meta / file).is_file()}

@@ -11,9 +11,17 @@ from typing import Any
 from gaitcraft.io.manifest import write_manifest
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.types import SequenceLabels
-from synth_datasets.synth_card import write_synth_card
-from synth_datasets.synth_previews import write_previews
-from synth_datasets.synth_store import META, is_excluded, pkl_path, read_excluded, read_rows, row_path
+from synth_datasets.generated.card import write_generated_card
+from synth_datasets.generated.previews import write_previews
+from synth_datasets.generated.store import (
+    META,
+    is_excluded,
+    pkl_path,
+    read_checks,
+    read_excluded,
+    read_rows,
+    row_path,
+)
 
 
 def _remove(root: Path, key: tuple[str, str, str]) -> None:
@@ -40,18 +48,14 @@ def assemble(root: str | Path) -> list[SequenceLabels]:
     return labels
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def finalize_synthetic(root: str | Path) -> dict[str, Any]:
+def finalize(root: str | Path) -> dict[str, Any]:
     """Manifest, partition, previews and card of a finished generation; privacy and curation results are read
-    from `.synth/privacy.json` / `.synth/curation.json` when the audit step wrote them."""
+    from `.synth/privacy.json` / `.synth/curation.json` when the check step recorded them."""
     root = Path(root)
     labels = assemble(root)
     record = json.loads((root / META / "spec.json").read_text())
     previews = write_previews(root, labels)
-    privacy, curation = _read_json(root / META / "privacy.json"), _read_json(root / META / "curation.json")
-    card = write_synth_card(root, labels, record, previews, privacy, curation)
+    checks = read_checks(root)
+    card = write_generated_card(root, labels, record, previews, checks.get("privacy"), checks.get("curation"))
     return {"root": str(root), "sequences": len(labels), "subjects": len({lab.subject for lab in labels}),
             "excluded": len(read_excluded(root)), "card": str(card), "previews": previews}

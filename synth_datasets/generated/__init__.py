@@ -1,0 +1,1 @@
+"""Synthetic datasets sampled from a trained generator."""

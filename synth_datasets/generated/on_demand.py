@@ -1,0 +1,129 @@
+"""`gaitcraft generate`: sample sequences of one training identity or of N novel identities into an OpenGait
+tree with manifest.jsonl, one GIF per sequence and a contact sheet. The same arguments give identical files.
+
+Subject ids carry a prefix that no real dataset uses ('gen001' for training identity '001', 'novel001s0' for
+novel ones), recorded as `provenance.subject_prefix`, so a generated tree merges with real ones without id
+clashes. A sequence already in `--out` is never replaced unless asked (`overwrite`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conditioning.identity import IdentityRecipe
+from conditioning.vocab import check_views
+from diffusion.guidance import Guidance, guidance_variants
+from gaitcraft.defaults import DEFAULT_GUIDANCE
+from gaitcraft.errors import ConfigError
+from gaitcraft.io.atomic import atomic_write_text
+from gaitcraft.io.manifest import manifest_row, write_manifest
+from gaitcraft.io.opengait_tree import write_partition
+from gaitcraft.types import SequenceLabels
+from synth_datasets.generated.generator import load_generator, model_dir, model_hash
+from synth_datasets.generated.plan import SeqJob
+from synth_datasets.generated.previews import write_previews
+from synth_datasets.generated.sampling import generate_jobs
+from synth_datasets.generated.store import META, pkl_path, read_rows, remove_stale_temps
+
+RUN_FILE = "generate.json"
+#: Subject-id prefixes of generated sequences: training identity '001' -> 'gen001'; novel ones -> 'novel001s0'.
+TRAINED_PREFIX, NOVEL_PREFIX = "gen", "novel"
+
+
+def seq_type_for(clothing: str, carry: str) -> str:
+    """CASIA-B style type folder: 'cl-01' for a coat, else 'bg-01' when carrying, else 'nm-01'."""
+    if clothing == "coat":
+        return "cl-01"
+    return "nm-01" if carry == "none" else "bg-01"
+
+
+def check_out(root: Path) -> None:
+    """`--out` must be new, empty, or an earlier `gaitcraft generate` output (sequences are added to it)."""
+    if root.exists() and any(root.iterdir()) and not (root / META / RUN_FILE).is_file():
+        raise ConfigError("output folder is not empty and is no earlier `gaitcraft generate` output; "
+                          "choose another --out", root)
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Which fields of two manifest rows differ: label names, 'provenance.<key>' and 'frames'."""
+    a, b = old["labels"], new["labels"]
+    out = [k for k in sorted(set(a) | set(b)) if k != "provenance" and a.get(k) != b.get(k)]
+    pa, pb = a.get("provenance") or {}, b.get("provenance") or {}
+    out += [f"provenance.{k}" for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)]
+    return out + (["frames"] if old.get("frames") != new.get("frames") else [])
+
+
+def check_conflicts(root: Path, wanted: dict[tuple[str, str, str], dict[str, Any]]) -> None:
+    """Refuse (one-line ConfigError naming the first file) when `root` already holds one of the `wanted`
+    sequences (key -> the manifest row it would get) made with other labels, settings or frame count."""
+    rows = read_rows(root)
+    clashes = [(k, _differences(json.loads(rows[k]), row)) for k, row in wanted.items() if k in rows]
+    clashes = [(k, diff) for k, diff in clashes if diff]
+    if clashes:
+        key, diff = clashes[0]
+        more = f" ({len(clashes) - 1} more sequences likewise)" if len(clashes) > 1 else ""
+        raise ConfigError(f"already holds this sequence generated with other settings (differs in "
+                          f"{', '.join(diff)}){more}; pass --overwrite to replace it, or choose another --out",
+                          pkl_path(root, key))
+
+
+def generate(model: str | Path | None, out: str | Path, identity: str | None = None, novel: int | None = None,
+             views: list[float] | None = None, clothing: str = "normal", carry: str = "none",
+             frames: int | None = None, steps: int = 15, seed: int = 0, batch_size: int = 4,
+             guidance: Guidance = DEFAULT_GUIDANCE, progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
+    """Generate (identity or `novel` identities) x `views` sequences; every bad value is a one-line ConfigError.
+    Sequences already in `out` with the same settings are kept as they are (same bytes); one made with other
+    settings is an error unless `overwrite`."""
+    if (identity is None) == (novel is None):
+        raise ConfigError("give exactly one of --identity ID or --novel N")
+    if novel is not None and novel < 1:
+        raise ConfigError(f"--novel must be at least 1, got {novel}")
+    if steps < 1 or batch_size < 1:
+        raise ConfigError(f"--steps and --batch must be at least 1, got {steps} and {batch_size}")
+    views = [float(v) for v in (views or [90.0])]
+    check_views(views)
+    guidance_variants(guidance)  # unknown factor names fail here, before any work
+    root = Path(out)
+    check_out(root)
+    folder = model_dir(model)
+    pipe = load_generator(folder)
+    vocab = pipe.condition_encoder.vocab
+    vocab.index("clothing", [clothing])
+    vocab.index("carry", [carry])
+    frames = pipe.unet.config.num_frames if frames is None else int(frames)
+    try:
+        pipe.unet.check_frames(frames)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if identity is not None:
+        vocab.index("identity", [identity])
+        prefix = TRAINED_PREFIX
+        subjects, recipes = [f"{prefix}{identity}"], [IdentityRecipe("train", (identity,))]
+    else:
+        prefix = NOVEL_PREFIX
+        recipes = pipe.condition_encoder.sample_novel(novel, seed)
+        subjects = [f"{prefix}{i:03d}s{seed}" for i in range(1, novel + 1)]
+    seq_type = seq_type_for(clothing, carry)
+    jobs = [SeqJob(s, seq_type, v, clothing, carry, r) for s, r in zip(subjects, recipes) for v in views]
+    sha = model_hash(folder)
+    extra = {"steps": steps, "guidance": guidance, "subject_prefix": prefix}
+
+    def labels_of(job: SeqJob) -> SequenceLabels:
+        return job.labels(seed, sha, extra=extra)
+
+    if not overwrite:
+        check_conflicts(root, {j.key: json.loads(manifest_row(labels_of(j), frames)) for j in jobs})
+    run = {"model": str(folder), "model_sha256": sha, "steps": steps, "guidance": guidance, "frames": frames}
+    atomic_write_text(root / META / RUN_FILE, json.dumps(run, indent=1, sort_keys=True))
+    remove_stale_temps(root)
+    done = generate_jobs(pipe, root, jobs, labels_of, seed, frames, steps, guidance, batch_size, progress,
+                         overwrite=overwrite)
+    rows = read_rows(root)
+    write_manifest(root, list(rows.values()))
+    labels = [SequenceLabels.from_json(json.loads(r)["labels"]) for r in rows.values()]
+    write_partition(root / "partition.json", sorted({lab.subject for lab in labels}), [])
+    # the sheet and GIFs cover every sequence in the folder, so earlier runs' previews are not lost
+    previews = write_previews(root, labels, gifs=None, sheet_rows=48)
+    return {**done, "root": str(root), "sequences": len(jobs), "previews": previews}

@@ -1,0 +1,1 @@
+"""The procedural walker dataset: spec, subjects and renderer."""
