@@ -46,21 +46,6 @@ STANDARD_SPLITS = {
 ALL = "all"
 NAMES = (*STANDARD_SPLITS, ALL)
 
-PARTITION_HELP = ("the train/test split: an OpenGait partition JSON (" + '{"TRAIN_SET": [...], "TEST_SET": [...]}'
-                  + "), a standard split by name (casia-b: train 001-074, test 075-124; oumvlp: odd ids train, "
-                  "even ids test), or 'all' (every identity trains, none is held out). Identities in neither list "
-                  f"are not used. (default: DATA/{PARTITION_FILE}; with neither, the command stops and says so)")
-ALLOW_TEST_IDS_HELP = ("train even on identities that the split, or the tree's own partition.json, marks as TEST "
-                       "(default: refused: scores on test identities that were trained on are not held-out scores)")
-
-
-def add_partition_arguments(parser, training: bool = True) -> None:
-    """Add `--partition` (and, for trainers, `--allow-test-ids`) with the same names and help everywhere."""
-    parser.add_argument("--partition", metavar="FILE|NAME", help=PARTITION_HELP)
-    if training:
-        parser.add_argument("--allow-test-ids", action="store_true", help=ALLOW_TEST_IDS_HELP)
-
-
 @dataclass(frozen=True)
 class Partition:
     """A train/test split. `train` None means every identity trains (the `all` split)."""

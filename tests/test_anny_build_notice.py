@@ -58,7 +58,7 @@ class _PoolStarted(Exception):
 
 def test_procedural_builder_loads_the_body_before_its_workers(monkeypatch, tmp_path):
     events = []
-    monkeypatch.setattr(procedural, "_body", lambda: events.append("body"))
+    monkeypatch.setattr(procedural, "shared_anny_body", lambda: events.append("body"))
 
     def pool(*args, **kwargs):
         events.append("pool")

@@ -11,7 +11,7 @@ face. In import terms:
 - `synth_datasets` builds datasets: it drives the walker (`mesh`) and the generator (`diffusion`);
 - `eval` measures what it is handed: it may use models from every layer but never builds data, so it does not
   import `synth_datasets`;
-- the face (`gaitcraft/cli.py`, `gaitcraft/commands/`) and the `benchmarks/` scripts may import everything.
+- the face (`gaitcraft/cli.py`, `gaitcraft/commands/`, `gaitcraft/arguments.py`) and the `benchmarks/` scripts may import everything.
 
 Imports inside functions and under `if TYPE_CHECKING:` count like any other.
 """
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gaitcraft", "mesh", "conditioning", "diffusion", "synth_datasets", "eval", "benchmarks")
 
 #: modules of the face: the command line, which may call down into every package
-FACE = ("gaitcraft.cli", "gaitcraft.commands", "gaitcraft.__main__")
+FACE = ("gaitcraft.cli", "gaitcraft.commands", "gaitcraft.arguments", "gaitcraft.__main__")
 
 ALL_LAYERS = frozenset({"core", "mesh", "conditioning", "diffusion", "synth_datasets", "eval", "face",
                         "benchmarks"})

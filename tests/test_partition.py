@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
+from gaitcraft.arguments import ALLOW_TEST_IDS_HELP, PARTITION_HELP
 from gaitcraft.cli import build_parser, main
 from gaitcraft.errors import DataError
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.io.writers import write_opengait_tree
-from gaitcraft.partition import ALLOW_TEST_IDS_HELP, PARTITION_HELP, load_partition
+from gaitcraft.partition import load_partition
 from gaitcraft.splits import evaluation_index, select_training, training_index
 from gaitcraft.types import Sequence, SequenceLabels
 
@@ -150,7 +151,7 @@ def test_every_trainer_has_the_same_split_flags():
 def test_every_trainer_refuses_a_tree_without_a_split_and_test_identities(cmd, bare, tmp_path, capsys):
     assert main(_trainer_args(cmd, bare, tmp_path / "run")) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"gaitcraft {cmd[0]}: error: {bare}: no train/test split") and "\n" not in err
+    assert err.startswith(f"gaitcraft {' '.join(cmd)}: error: {bare}: no train/test split") and "\n" not in err
     write_partition(bare / "partition.json", ["001", "002"], ["075", "200"])
     assert main([*_trainer_args(cmd, bare, tmp_path / "run"), "--partition", "all"]) == 2
     err = capsys.readouterr().err.strip()

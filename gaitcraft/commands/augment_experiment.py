@@ -6,7 +6,7 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `augment-experiment`."""
-    from gaitcraft.partition import add_partition_arguments
+    from gaitcraft.arguments import add_partition_arguments
 
     p = sub.add_parser(name, help=summary, description=(
         "Train the recognizer on real-train alone and on real-train + synthetic (same recipe, same number of "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `classifiers` with its `train` and `eval` actions."""
-    from gaitcraft.partition import add_partition_arguments
+    from gaitcraft.arguments import add_partition_arguments
 
     p = sub.add_parser(name, help=summary, description=(
         "Attribute classifiers (view, clothing, carried object) on the recognizer's backbone family, trained "

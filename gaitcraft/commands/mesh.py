@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `mesh` with its `reconstruct`, `train` and `convert-smpl` actions."""
-    from gaitcraft.partition import add_partition_arguments
+    from gaitcraft.arguments import add_partition_arguments
     from mesh.reconstruction.export import MESH_FORMATS
 
     p = sub.add_parser(name, help=summary, description=(

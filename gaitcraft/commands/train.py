@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `train`."""
-    from gaitcraft.partition import add_partition_arguments
+    from gaitcraft.arguments import add_partition_arguments
 
     p = sub.add_parser(name, help=summary, description=(
         "Train the controllable silhouette video diffusion generator from scratch on a silhouette dataset: "
