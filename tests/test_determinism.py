@@ -15,8 +15,8 @@ import torch
 
 from gaitcraft.paths import REPO_ROOT, anny_cache_dir
 from mesh.gait_cycles import forget_loaded_libraries
-from synth_datasets.procedural import build_procedural
-from synth_datasets.spec import ProceduralSpec
+from synth_datasets.procedural.build import build_procedural
+from synth_datasets.procedural.spec import ProceduralSpec
 
 # small, with a bag and a coat (accessories, cloth), two views and two units, so the worker pool has work
 SPEC = ProceduralSpec(subjects=1, types=("bg-01", "cl-01"), views=(0.0, 90.0), frames_min=10, frames_max=12, seed=3)
