@@ -30,6 +30,7 @@ from synth_datasets.subjects import SubjectRecipe, recipe_hash, sample_subject, 
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
 FPS = 25.0
 SOURCE = "procedural"
+NOISE_SALT = zlib.crc32(b"segmentation-noise")  # keeps the noise's random stream apart from the walk's
 
 
 @dataclass
@@ -55,6 +56,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     from mesh.accessories import dress
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
+    from mesh.segmentation_noise import add_view_noise
 
     body_model = _body()
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
@@ -64,6 +66,8 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     clothing, carry = conditions_for(recipe, seq_type)
     dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
     masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation)  # [V, T, H, W]
+    masks, noise = add_view_noise(masks, spec.views, spec.noise, (spec.seed, index, zlib.crc32(seq_type.encode()),
+                                                                  NOISE_SALT))  # before pretreatment, as real
     per_view, kept = [], np.zeros(masks.shape[:2], bool)
     for v in range(masks.shape[0]):
         frames = [pretreat_frame(m) for m in masks[v]]
@@ -83,6 +87,8 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
         "session": np.array(json.dumps(session.to_dict(), sort_keys=True)),
         "clothing": np.array(clothing), "carry": np.array(carry),
     })
+    if spec.noise != "clean":  # clean datasets keep the sidecar they had before noise existed
+        gt["segmentation_noise"] = np.array(json.dumps([n.to_dict() for n in noise], sort_keys=True))
     return RenderedWalk(per_view, gt)
 
 
@@ -113,7 +119,7 @@ def _body():
 def unit_labels(recipe: SubjectRecipe, seq_type: str, view: float, spec: ProceduralSpec) -> SequenceLabels:
     """Labels (with provenance) of one rendered sequence."""
     clothing, carry = conditions_for(recipe, seq_type)
-    prov = {"generator": "gaitcraft-procedural", "seed": spec.seed, "recipe": recipe_hash(recipe)}
+    prov = {"generator": "gaitcraft-procedural", "seed": spec.seed, "recipe": recipe_hash(recipe), "noise": spec.noise}
     return SequenceLabels(recipe.subject, seq_type, float(view), clothing, carry, SOURCE, spec.elevation, prov)
 
 
