@@ -73,3 +73,32 @@ def test_spec_errors():
         parse_types("nm:2,xx:1")
     with pytest.raises(ConfigError, match=r"\[0, 360\)"):
         parse_views("0,400")
+
+
+def test_real_noise_changes_pixels_not_the_walk_and_is_recorded(built, tmp_path):
+    noisy = ProceduralSpec(**{**SPEC.__dict__, "subjects": 1, "types": ("nm-01",), "noise": "real"})
+    build_procedural(tmp_path / "n", noisy, workers=1, progress=False)
+    for view in (0, 90):
+        clean = DatasetIndex.open(built).filter(subjects=["001"], seq_types=["nm-01"], views=[view])[0]
+        rec = DatasetIndex.open(tmp_path / "n").filter(views=[view])[0]
+        a, b = clean.load_raw(), rec.load_raw()
+        assert len(a) == len(b) and not np.array_equal(a, b)  # the same walk, other pixels
+        assert rec.labels.provenance["noise"] == "real" and clean.labels.provenance["noise"] == "clean"
+    gt = np.load(tmp_path / "n" / "groundtruth" / "001" / "nm-01.npz")
+    assert "segmentation_noise" in gt and "segmentation_noise" not in np.load(built / "groundtruth/001/nm-01.npz")
+    with pytest.raises(ConfigError, match="--noise"):
+        ProceduralSpec(noise="dirty")
+
+
+def test_a_dataset_written_before_noise_existed_resumes_as_clean(built, tmp_path):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(built, old)
+    spec = json.loads((old / "dataset_spec.json").read_text())
+    del spec["noise"]
+    (old / "dataset_spec.json").write_text(json.dumps(spec))
+    assert build_procedural(old, SPEC, workers=1, progress=False)["rendered_units"] == 0
+    with pytest.raises(ConfigError, match="noise"):
+        build_procedural(old, ProceduralSpec(**{**SPEC.__dict__, "noise": "real"}), workers=1, progress=False)

@@ -32,6 +32,7 @@ from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_outp
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
 FPS = WALK_FPS
 SOURCE = "procedural"
+NOISE_SALT = zlib.crc32(b"segmentation-noise")  # keeps the noise's random stream apart from the walk's
 
 
 @dataclass
@@ -57,6 +58,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     from mesh.accessories import dress
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
+    from mesh.segmentation_noise import add_view_noise
 
     body_model = shared_anny_body()
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
@@ -66,6 +68,8 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     clothing, carry = conditions_for(recipe, seq_type)
     dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
     masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation)  # [V, T, H, W]
+    masks, noise = add_view_noise(masks, spec.views, spec.noise, (spec.seed, index, zlib.crc32(seq_type.encode()),
+                                                                  NOISE_SALT))  # before pretreatment, as real
     per_view, kept = [], np.zeros(masks.shape[:2], bool)
     for v in range(masks.shape[0]):
         frames = [pretreat_frame(m) for m in masks[v]]
@@ -85,6 +89,8 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
         "session": np.array(json.dumps(session.to_dict(), sort_keys=True)),
         "clothing": np.array(clothing), "carry": np.array(carry),
     })
+    if spec.noise != "clean":  # clean datasets keep the sidecar they had before noise existed
+        gt["segmentation_noise"] = np.array(json.dumps([n.to_dict() for n in noise], sort_keys=True))
     return RenderedWalk(per_view, gt)
 
 
@@ -117,7 +123,7 @@ def _load_body_in_parent() -> None:
 def unit_labels(recipe: SubjectRecipe, seq_type: str, view: float, spec: ProceduralSpec) -> SequenceLabels:
     """Labels (with provenance) of one rendered sequence."""
     clothing, carry = conditions_for(recipe, seq_type)
-    prov = {"generator": "gaitcraft-procedural", "seed": spec.seed, "recipe": recipe_hash(recipe)}
+    prov = {"generator": "gaitcraft-procedural", "seed": spec.seed, "recipe": recipe_hash(recipe), "noise": spec.noise}
     return SequenceLabels(recipe.subject, seq_type, float(view), clothing, carry, SOURCE, spec.elevation, prov)
 
 

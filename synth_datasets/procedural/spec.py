@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitcraft.errors import ConfigError
+from mesh.segmentation_noise import NOISE_MODES
 from synth_datasets.grid import parse_types, parse_views
 
 
@@ -23,12 +24,15 @@ class ProceduralSpec:
     elevation: float = 0.0
     seed: int = 0
     train_subjects: int | None = None  # partition: first N train, rest test (default 60 %)
+    noise: str = "clean"  # segmentation noise: "real" (calibrated background-subtraction defects) or "clean"
 
     def __post_init__(self) -> None:
         if self.subjects < 1:
             raise ConfigError(f"--subjects must be at least 1, got {self.subjects}")
         if not 1 <= self.frames_min <= self.frames_max <= 1000:
             raise ConfigError(f"frames per sequence must satisfy 1 <= min <= max <= 1000, got {self.frames_min}..{self.frames_max}")
+        if self.noise not in NOISE_MODES:
+            raise ConfigError(f"--noise must be one of {', '.join(NOISE_MODES)}, got {self.noise!r}")
 
     def to_json(self) -> dict:
         """JSON-ready dict (stored in the dataset as `dataset_spec.json`)."""
@@ -72,6 +76,7 @@ def check_output_spec(root: Path, spec: ProceduralSpec) -> bool:
         old = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ConfigError(f"unreadable spec file ({e})", path) from None
+    old.setdefault("noise", "clean")  # written before segmentation noise existed: those renders were clean
     if old != spec.to_json():
         diff = sorted(k for k in set(old) | set(spec.to_json()) if old.get(k) != spec.to_json().get(k))
         raise ConfigError(f"output folder holds a different dataset (spec differs in {diff}); "
