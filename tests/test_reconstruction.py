@@ -284,5 +284,5 @@ def test_reconstruct_command_errors_are_one_line(tmp_path, capsys, extra, proble
     code = main(["mesh", "reconstruct", "--input", str(tmp_path / "missing.pkl"), "--out", str(tmp_path / "o"),
                  *extra])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and err.startswith("gaitcraft mesh: error: ") and problem in err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("gaitcraft mesh reconstruct: error: ") and problem in err
     assert not (tmp_path / "o").exists()

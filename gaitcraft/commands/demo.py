@@ -50,8 +50,7 @@ def render_reference(workers: int) -> Path:
 
 def controllability(synthetic: Path) -> dict | None:
     """The shipped view/clothing/carry classifiers' accuracy on the synthetic set (None when not shipped)."""
-    from eval.attribute_classifiers import evaluate_classifiers
-
+    from eval.evaluation.classifiers import evaluate_classifiers
     from gaitcraft.dataset import DatasetIndex
 
     if not (CLASSIFIERS / "model.safetensors").is_file():
