@@ -19,7 +19,8 @@ from synth_datasets.procedural.build import build_procedural
 from synth_datasets.procedural.spec import ProceduralSpec
 
 # small, with a bag and a coat (accessories, cloth), two views and two units, so the worker pool has work
-SPEC = ProceduralSpec(subjects=1, types=("bg-01", "cl-01"), views=(0.0, 90.0), frames_min=10, frames_max=12, seed=3)
+SPEC = ProceduralSpec(subjects=1, types=("bg-01", "cl-01"), views=(0.0, 90.0), frames_min=10, frames_max=12, seed=3,
+                      noise="real")  # the command line's default, so the noise model's determinism is covered too
 CLI_ARGS = ["--subjects", "1", "--types", "bg:1,cl:1", "--views", "0,90", "--frames-per-seq", "10:12", "--seed", "3"]
 
 
