@@ -79,7 +79,7 @@ def test_procrustes_recovers_a_similarity():
 
 
 def test_config_is_strict():
-    with pytest.raises(ConfigError, match="unknown keys"):
+    with pytest.raises(ConfigError, match="unknown key 'model.widht'"):
         ReconstructionConfig.from_dict({"model": {"widht": [1, 2, 3, 4]}})
     with pytest.raises(ConfigError, match="must be a number"):
         ReconstructionConfig.from_dict({"train": {"batch_size": "8"}})

@@ -40,14 +40,13 @@ def run(args) -> int:
     from diffusion.config import load_config
     from diffusion.train import train
     from diffusion.trainctx import StepLimits
-    from gaitcraft.config_build import config_file
     from gaitcraft.errors import ConfigError
     from gaitcraft.splits import training_index
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
-    cfg = load_config(config_file("diffusion", args.config))
+    cfg = load_config(args.config)
     index = training_index(args.data, args.partition, args.allow_test_ids)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "

@@ -24,7 +24,8 @@ from gaitcraft.errors import CheckpointError
 from gaitcraft.io.run_checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from gaitcraft.precision import make_accelerator
 from gaitcraft.splits import training_index as split_training_index
-from mesh.reconstruction.config import ReconstructionConfig, load_config
+from gaitcraft.training import load_config
+from mesh.reconstruction.config import ReconstructionConfig
 from mesh.reconstruction.data import ReconClips
 from mesh.reconstruction.losses import reconstruction_loss
 from mesh.reconstruction.setup import build_model, make_body_setup
@@ -58,7 +59,7 @@ def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetI
     `max_steps` stops early; the run stays resumable up to `config.train.total_steps`, and the weights at
     the stopping point are written as a finished run (meta `finished: false`).
     """
-    cfg = config if isinstance(config, ReconstructionConfig) else load_config(config)
+    cfg = config if isinstance(config, ReconstructionConfig) else load_config(config, ReconstructionConfig)
     t = cfg.train
     out_dir = Path(out_dir)
     index = training_index(data, partition, allow_test_ids)  # before the body model: a bad split fails fast
