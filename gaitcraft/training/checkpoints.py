@@ -38,16 +38,17 @@ def checkpoint_name(step: int) -> str:
 
 
 def _fsync_tree(path: Path) -> None:
-    """fsync every file in `path` and the folder itself."""
-    for f in path.iterdir():
+    """fsync every file and folder under `path`, and `path` itself."""
+    for f in path.rglob("*"):
         if f.is_file():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    for d in [*(p for p in path.rglob("*") if p.is_dir()), path]:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def replace_folder(tmp: Path, target: Path) -> Path:

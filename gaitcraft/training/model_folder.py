@@ -25,7 +25,7 @@ WEIGHTS, META = "model.safetensors", "meta.json"
 def model_folder(path: str | Path) -> Path:
     """The model folder of `path`: itself when it holds `meta.json`, else its `model/` when a run made one."""
     path = Path(path)
-    if not (path / META).is_file() and (path / "model" / META).is_file():
+    if not (path / META).is_file() and (path / "model").is_dir():
         return path / "model"
     return path
 
@@ -53,7 +53,7 @@ def read_model(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any
     missing = [n for n in (WEIGHTS, META) if not (folder / n).is_file()]
     if missing:
         hint = " (training has not finished: checkpoints/ holds its progress)" if (path / "checkpoints").is_dir() else ""
-        raise CheckpointError(f"no trained model here: missing {', '.join(missing)}{hint}", path)
+        raise CheckpointError(f"no trained model here: missing {', '.join(missing)}{hint}", folder)
     try:
         weights = load_file(folder / WEIGHTS)
         meta = json.loads((folder / META).read_text())

@@ -83,24 +83,19 @@ class ReconstructionConfig(TrainingConfig):
 
     def check(self) -> None:
         """Value checks beyond types."""
-        validate(self)
-
-
-def validate(cfg: ReconstructionConfig) -> None:
-    """Value checks beyond types."""
-    m, t = cfg.model, cfg.train
-    if cfg.body_model != "anny":
-        raise ConfigError(f"body_model {cfg.body_model!r} cannot be trained here: the procedural ground truth is "
-                          "anny's; valid: anny")
-    if len(m.widths) != 4 or min(m.widths) < 1:
-        raise ConfigError("model.widths needs 4 positive channel counts (stem + 3 stages)")
-    if m.widths[-1] % m.heads:
-        raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}")
-    if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
-        raise ConfigError("model sizes must be positive")
-    if t.mixed_precision not in MIXED_PRECISIONS:
-        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}")
-    if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
-        raise ConfigError("train sizes must be >= 1 and train.frames >= 4")
-    if not 1 <= t.decode_frames <= t.frames:
-        raise ConfigError(f"train.decode_frames must be in [1, train.frames={t.frames}]")
+        m, t = self.model, self.train
+        if self.body_model != "anny":
+            raise ConfigError(f"body_model {self.body_model!r} cannot be trained here: the procedural ground truth is "
+                              "anny's; valid: anny")
+        if len(m.widths) != 4 or min(m.widths) < 1:
+            raise ConfigError("model.widths needs 4 positive channel counts (stem + 3 stages)")
+        if m.widths[-1] % m.heads:
+            raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}")
+        if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
+            raise ConfigError("model sizes must be positive")
+        if t.mixed_precision not in MIXED_PRECISIONS:
+            raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}")
+        if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
+            raise ConfigError("train sizes must be >= 1 and train.frames >= 4")
+        if not 1 <= t.decode_frames <= t.frames:
+            raise ConfigError(f"train.decode_frames must be in [1, train.frames={t.frames}]")
