@@ -53,3 +53,16 @@ def test_kind_is_required_known_and_of_the_commands_kind(tmp_path):
         load_config(bad, ExperimentConfig)
     bad.write_text("kind: generator\ntrain:\n  snr_gamma: null\n")
     assert load_config(bad, ExperimentConfig).train.snr_gamma is None  # `float | None` keys take null
+
+
+@pytest.mark.parametrize("command, other", [(["train"], "small"), (["recognizer", "train"], "attributes_cpu_small"),
+                                            (["classifiers", "train"], "tiny"), (["mesh", "train"], "default"),
+                                            (["recognizer", "train", "--reconstructor", "R"], "gaitbase_cpu_small")])
+def test_each_trainer_refuses_a_config_of_another_kind_in_one_line(command, other, tmp_path, capsys):
+    from gaitcraft.cli import main
+
+    args = [*command, "--data", str(tmp_path / "no_data"), "--out", str(tmp_path / "run"), "--config", other]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{other}.yaml: a " in err and f"`{' '.join(c for c in command if c != 'R')}` takes a" in err
+    assert "\n" not in err and not (tmp_path / "run").exists()

@@ -53,7 +53,9 @@ def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetI
     `max_steps` stops early; the run stays resumable up to `config.train.total_steps`, and the weights at
     the stopping point are written as the run's model (meta `finished: false`).
     """
-    cfg = config if isinstance(config, ReconstructionConfig) else load_config(config, ReconstructionConfig)
+    if not isinstance(config, ReconstructionConfig):
+        config = load_config(config, ReconstructionConfig, command="mesh train")
+    cfg = config
     t = cfg.train
     index = training_index(data, partition, allow_test_ids)  # before the body model: a bad split fails fast
     setup = make_body_setup(cfg.model)
