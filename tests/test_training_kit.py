@@ -19,6 +19,7 @@ from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.training import (
     JsonlLog,
+    RunFolder,
     TrainingConfig,
     TrainingRun,
     latest_checkpoint,
@@ -140,7 +141,8 @@ def test_resumed_run_ends_with_the_same_bytes_and_logs_each_step_once(tmp_path):
 
 def test_a_run_of_another_config_or_data_is_refused_but_resumable_keys_may_change(tmp_path):
     run = tmp_path / "run"
-    toy_train(run, stop=2)
+    RunFolder(run).claim({"kind": "reconstructor", "name": "failed before its first checkpoint"}, {})
+    toy_train(run, stop=2)  # nothing to resume there: the folder is this run's now
     with pytest.raises(CheckpointError) as err:
         toy_train(run, ToyConfig(train=ToyTrain(lr=0.2)))
     assert str(err.value) == (f"{run}: the run folder was made with another config (train.lr: 0.1 -> 0.2); "

@@ -32,9 +32,8 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
            "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
     vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
     Resuming happens automatically when `out_dir` holds a checkpoint of the same config and vocabulary (another is
-    refused in one line), and continues exactly
-    as an uninterrupted run would (same batches, noise and weights) when `data` is a re-iterable seeded source
-    such as `diffusion.clips.training_loader`'s, on one process. With `train.init_from`, phase 2 starts from that
+    refused in one line), and continues exactly as an uninterrupted run would (same batches, noise and weights)
+    when `data` is a re-iterable seeded source such as `diffusion.clips.training_loader`'s, on one process. With `train.init_from`, phase 2 starts from that
     model folder's weights and phase 1 is skipped.
     limits: where this session stops early, checkpointed (`StepLimits`: the whole run's steps over both phases
     and each phase's last step); rerun without them to go on. `max_steps` is `StepLimits(total=max_steps)`.

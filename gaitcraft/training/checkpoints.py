@@ -8,7 +8,7 @@ tensors (`run_tensors.safetensors`: a generator's RNG, EMA weights, a frozen com
 accelerate: those would be unpickled without `weights_only`.
 
 All of it is written into a hidden temp folder that is renamed into place only when complete, so a killed run
-leaves the previous checkpoints and, at worst, a temp folder that the next save clears; `run_state.json` is
+leaves the previous checkpoints and, at worst, a hidden temp folder that the next save clears; `run_state.json` is
 written last, so a folder without it is never taken for a checkpoint.
 """
 
@@ -94,7 +94,8 @@ def save_checkpoint(accelerator, root: Path, step: int, state: dict[str, Any],
     tmp = root / f".{final.name}.tmp"
     if accelerator.is_main_process:
         root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        for stale in [*root.glob(".step-*.tmp"), *root.glob(".step-*.old")]:  # left by a killed save
+            shutil.rmtree(stale, ignore_errors=True)
         tmp.mkdir()
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp), safe_serialization=True)  # each process writes its RNG states

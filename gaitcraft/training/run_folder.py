@@ -62,14 +62,20 @@ class RunFolder:
         self.checkpoints = self.root / "checkpoints"
         self.model = self.root / "model"
 
+    def has_progress(self) -> bool:
+        """Whether a run has got anywhere here: a complete checkpoint or a model (a run that failed before its
+        first checkpoint leaves nothing to resume, so its folder may be reused)."""
+        return any(self.checkpoints.glob("step-*/run_state.json")) or self.model.exists()
+
     def claim(self, config: dict[str, Any], data: dict[str, Any], resumable: tuple[str, ...] = ()) -> None:
-        """Make this folder the run of `config` on `data`, or check that it is: a folder made with another
-        config (bar the `resumable` dotted keys) or other data, or of a former layout, is a `CheckpointError`."""
+        """Make this folder the run of `config` on `data`, or check that it is: a folder whose run has progressed
+        with another config (bar the `resumable` dotted keys) or other data, or of a former layout, is a
+        `CheckpointError`."""
         former = None if self.config.is_file() else _former_layout(self.root)
         if former:
             raise CheckpointError(f"{former}, which this version cannot resume; train into a new --out folder "
                                   "(a finished run's model still loads for generation and evaluation)", self.root)
-        if self.config.is_file():
+        if self.config.is_file() and self.has_progress():
             try:
                 old_config = yaml.safe_load(self.config.read_text())
                 old_data = json.loads(self.data.read_text()) if self.data.is_file() else {}
