@@ -31,7 +31,7 @@ from conditioning import ConditionVocab  # noqa: E402
 from diffusion.config import load_config  # noqa: E402
 from diffusion.pipeline import GaitCraftPipeline  # noqa: E402
 from diffusion.schedule import scheduler_from_config  # noqa: E402
-from diffusion.trainctx import build_models  # noqa: E402
+from diffusion.training import build_models  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
 from gaitcraft.precision import fast_bf16, resolve_mixed_precision  # noqa: E402
 

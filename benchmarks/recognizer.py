@@ -28,8 +28,9 @@ from eval.evaluation.embed import embed_arrays  # noqa: E402
 from eval.models.gaitbase import GaitBase  # noqa: E402
 from eval.models.gaitbase_config import model_config  # noqa: E402
 from eval.training.losses import cross_entropy_loss, triplet_loss  # noqa: E402
-from eval.training.recognizer_config import load_config  # noqa: E402
-from eval.training.train_loop import make_accelerator  # noqa: E402
+from eval.training.recognizer_config import RecognizerConfig  # noqa: E402
+from gaitcraft.precision import make_accelerator  # noqa: E402
+from gaitcraft.training import load_config  # noqa: E402
 
 
 def cpu_name() -> str:
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> str:
     load_before = os.getloadavg()[0]
     rows = []
     for name in args.configs.split(","):
-        cfg = load_config(name)
+        cfg = load_config(name, RecognizerConfig)
         p, k = map(int, args.pk.split(",")) if args.pk else (cfg.train.p, cfg.train.k)
         params = sum(v.numel() for v in GaitBase(model_config(cfg, 74)).parameters()) / 1e6
         for precision in ("no", "bf16"):

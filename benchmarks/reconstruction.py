@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -82,18 +83,20 @@ def fused(root: Path, model_path: str, config: str, work: Path, steps: int | Non
     """Fused vs silhouette-only recognizers, same config/data/steps."""
     from eval.evaluation.protocols import casia_b
     from eval.evaluation.recognizer import embed_checkpoint
-    from eval.training.recognizer_config import load_config
+    from eval.training.recognizer_config import RecognizerConfig
     from eval.training.train_fused import train_fused
     from eval.training.train_recognizer import train as train_gaitbase
+    from gaitcraft.training import load_config
 
-    cfg = load_config(config)
+    cfg = load_config(config, RecognizerConfig)  # fused_small: one recipe for both recognizers
     index = DatasetIndex.open(root)
     train_idx, test_idx = index.split(root / "partition.json")
     t0 = time.perf_counter()
-    train_gaitbase(cfg, train_idx, work / "silhouette", max_steps=steps)
+    train_gaitbase(dataclasses.replace(cfg, kind="recognizer"), train_idx, work / "silhouette", max_steps=steps)
     t_sil = time.perf_counter() - t0
     t0 = time.perf_counter()
-    train_fused(cfg, train_idx, work / "fused", model_path, max_steps=steps)
+    train_fused(dataclasses.replace(cfg, kind="fused_recognizer"), train_idx, work / "fused", model_path,
+                max_steps=steps)
     t_fused = time.perf_counter() - t0
     gallery = ("nm-01", "nm-02")
     probes = {"NM": ("nm-03", "nm-04"), "BG": ("bg-01",), "CL": ("cl-01",)}

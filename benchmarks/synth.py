@@ -40,7 +40,7 @@ def random_model(folder: Path) -> Path:
     from diffusion.config import load_config
     from diffusion.pipeline import GaitCraftPipeline
     from diffusion.schedule import scheduler_from_config
-    from diffusion.trainctx import build_models
+    from diffusion.training import build_models
 
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default.yaml")
     vocab = ConditionVocab.from_labels([f"{i:03d}" for i in range(1, 21)], ["normal", "coat"], ["none", "bag"])

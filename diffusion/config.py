@@ -1,8 +1,8 @@
-"""One declarative experiment config (YAML or JSON) for training the generator; unknown keys are errors."""
+"""The generator's experiment config (`kind: generator`, `configs/diffusion/*.yaml`), read with
+`gaitcraft.training.load_config`; unknown keys, and model arguments the trainer derives, are errors."""
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +11,9 @@ from typing import Any
 from conditioning.encoder import ConditionEncoder
 from diffusion.autoencoder import SilhouetteAutoencoder
 from diffusion.unet import SpatioTemporalUNet
-from gaitcraft.config_build import read_config_file
 from gaitcraft.errors import ConfigError
+from gaitcraft.training import TrainingConfig
+from gaitcraft.training import load_config as load_any_config
 
 # Model arguments the trainer derives from other sections (so they cannot disagree).
 _DERIVED = {
@@ -79,10 +80,20 @@ class TrainConfig:
     #                               weights (phase 1 is skipped) instead of from scratch
 
 
+#: diffusers `get_scheduler` names the trainer accepts for `train.lr_schedule`
+LR_SCHEDULES = ("constant_with_warmup", "cosine", "linear")
+
+
 @dataclass
-class ExperimentConfig:
+class ExperimentConfig(TrainingConfig):
     """A whole training experiment; `unet`, `autoencoder`, `conditioning` hold model constructor arguments."""
 
+    KINDS = ("generator",)
+    #: settings that may change when a run is resumed (how long and how often, not what is trained)
+    RESUMABLE = tuple(f"train.{k}" for k in ("steps", "checkpoint_every", "sample_every", "log_every",
+                                             "keep_checkpoints", "export_dtype", "num_threads", "latent_cache_mb"))
+
+    kind: str = "generator"
     name: str = "diffusion"
     unet: dict[str, Any] = field(default_factory=dict)
     autoencoder: dict[str, Any] = field(default_factory=dict)
@@ -91,13 +102,12 @@ class ExperimentConfig:
     autoencoder_training: AutoencoderTrainConfig = field(default_factory=AutoencoderTrainConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (saved in the run folder)."""
-        return dataclasses.asdict(self)
-
-
-#: diffusers `get_scheduler` names the trainer accepts for `train.lr_schedule`
-LR_SCHEDULES = ("constant_with_warmup", "cosine", "linear")
+    def check(self) -> None:
+        """Model arguments must be constructor arguments the trainer does not derive; known LR schedules only."""
+        for section in _MODEL_CLASSES:
+            _check_model_args(section, getattr(self, section))
+        if self.train.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"train.lr_schedule {self.train.lr_schedule!r} is not one of {list(LR_SCHEDULES)}")
 
 
 def _check_model_args(section: str, args: dict[str, Any]) -> None:
@@ -110,39 +120,6 @@ def _check_model_args(section: str, args: dict[str, Any]) -> None:
         raise ConfigError(f"unknown keys {bad} in section '{section}'{hint}; valid: {sorted(allowed)}")
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
-    """Dataclass `cls` from a dict, rejecting unknown keys (named with their path)."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"section '{where}' must be a mapping, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    if bad := sorted(set(data) - set(fields)):
-        raise ConfigError(f"unknown keys {bad} in '{where}'; valid: {sorted(fields)}")
-    kwargs = {}
-    for key, value in data.items():
-        default = getattr(cls(), key)
-        if dataclasses.is_dataclass(default):
-            value = _build(type(default), value, f"{where}.{key}" if where else key)
-        elif isinstance(default, dict) and not isinstance(value, dict):
-            raise ConfigError(f"'{where}.{key}' must be a mapping")
-        kwargs[key] = value
-    return cls(**kwargs)
-
-
-def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
-    """Validate and build an `ExperimentConfig`; every unknown key anywhere is a `ConfigError`."""
-    cfg = _build(ExperimentConfig, data, "")
-    for section in _MODEL_CLASSES:
-        _check_model_args(section, getattr(cfg, section))
-    if cfg.train.lr_schedule not in LR_SCHEDULES:
-        raise ConfigError(f"train.lr_schedule {cfg.train.lr_schedule!r} is not one of {list(LR_SCHEDULES)}")
-    return cfg
-
-
 def load_config(path: str | Path) -> ExperimentConfig:
-    """Read an experiment config from a .yaml/.yml or .json file."""
-    path = Path(path)
-    data = read_config_file(path) or {}
-    try:
-        return config_from_dict(data)
-    except ConfigError as e:
-        raise ConfigError(e.reason, path) from None
+    """Read a generator config: a YAML file, or a name from `configs/diffusion/` ('default')."""
+    return load_any_config(path, ExperimentConfig, command="train")

@@ -31,21 +31,28 @@ def _report_training(summary: dict[str, Any], out: str | Path) -> None:
               f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
 
 
-def recognizer_train(data: str, out: str, config: str = "gaitbase_cpu_small", partition: str | None = None,
+def recognizer_train(data: str, out: str, config: str | None = None, partition: str | None = None,
                      max_steps: int | None = None, progress: bool = True,
                      reconstructor: str | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
     """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
     [--allow-test-ids] [--max-steps N] [--reconstructor RUN]`; with a reconstructor it trains the fused
-    (silhouette + 3D heatmap) recognizer."""
+    (silhouette + 3D heatmap) recognizer from a `fused_recognizer` config (default fused_small), else from a
+    `recognizer` config (default gaitbase_cpu_small)."""
+    from eval.training.recognizer_config import RecognizerConfig
+    from gaitcraft.training import load_config
+
+    kind = "fused_recognizer" if reconstructor else "recognizer"
+    config = config or ("fused_small" if reconstructor else "gaitbase_cpu_small")
+    cfg = load_config(config, RecognizerConfig, kinds=(kind,), command="recognizer train" + (" --reconstructor" if reconstructor else ""))
     index = training_index(data, partition, allow_test_ids)
     if reconstructor:
         from eval.training.train_fused import train_fused
 
-        summary = train_fused(config, index, out, reconstructor, max_steps=max_steps, progress=progress)
+        summary = train_fused(cfg, index, out, reconstructor, max_steps=max_steps, progress=progress)
     else:
         from eval.training.train_recognizer import train
 
-        summary = train(config, index, out, max_steps=max_steps, progress=progress)
+        summary = train(cfg, index, out, max_steps=max_steps, progress=progress)
     _report_training(summary, out)
     return summary
 
@@ -69,9 +76,12 @@ def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small",
                       allow_test_ids: bool = False) -> dict[str, Any]:
     """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
     [--allow-test-ids]`."""
+    from eval.training.recognizer_config import ClassifierConfig
     from eval.training.train_classifiers import train_classifiers
+    from gaitcraft.training import load_config
 
-    summary = train_classifiers(config, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
+    cfg = load_config(config, ClassifierConfig, command="classifiers train")
+    summary = train_classifiers(cfg, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
                                 progress=progress)
     _report_training(summary, out)
     return summary

@@ -44,6 +44,8 @@ def make_accelerator(mixed_precision: str):
 
     accelerate keeps one precision per process; a second run in the same process with another precision
     (a benchmark comparing fp32 with bf16, a test suite) re-creates that state, keeping the distributed setup.
+    A prepared LR scheduler steps once per `scheduler.step()` call, as the trainers' schedules count steps (by
+    default accelerate would step it once per process).
     """
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
@@ -52,7 +54,8 @@ def make_accelerator(mixed_precision: str):
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") != precision:
         AcceleratorState._reset_state(reset_partial_state=False)
-    return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+    return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available(),
+                       step_scheduler_with_optimizer=False)
 
 
 def inference_autocast(device: torch.device | str = "cpu", enabled: bool | None = None):

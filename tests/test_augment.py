@@ -18,7 +18,8 @@ from gaitcraft.types import Sequence, SequenceLabels
 from tests.test_generate import save_tiny_model
 from tests.test_recognizer_train import blob_sequence
 
-TINY = """name: tiny
+TINY = """kind: recognizer
+name: tiny
 model: {channels: [16, 16, 16, 16], embed_dim: 8}  # fewer channels crash oneDNN conv backward on some CPUs (4 on AVX2, 8 on AVX-512)
 train: {total_steps: 2, p: 2, k: 4, frames: 6, save_every: 2, log_every: 1, mixed_precision: "no"}
 optim: {milestones: [3]}
@@ -120,17 +121,17 @@ def test_arms_in_separate_processes_then_the_report(experiment, tmp_path, capsys
     missing = tmp_path / "not_generated_yet"
     assert main(["augment-experiment", "--synthetic", str(missing), *common, "--arm", "real"]) == 0
     assert "real: rank-1 NM" in capsys.readouterr().out
-    assert (rep / "runs" / "real" / "train_log.jsonl").is_file()
+    assert (rep / "runs" / "real" / "log.jsonl").is_file()
     assert not (rep / "runs" / "real_plus_synthetic").exists() and not (rep / "report.json").exists()
     syn = ["--synthetic", str(experiment / "syn")]
     assert main(["augment-experiment", *syn, *common, "--arm", "real+synthetic"]) == 0
     assert not (rep / "report.json").exists()
-    real_log = (rep / "runs" / "real" / "train_log.jsonl").read_text()
+    real_log = (rep / "runs" / "real" / "log.jsonl").read_text()
     assert main(["augment-experiment", *syn, *common]) == 0
     result = json.loads((rep / "report.json").read_text())
     assert set(result["gain"]) == {"NM", "BG", "CL"}
     # the report's runs are the finished arms, resumed, not trained again
-    assert (rep / "runs" / "real" / "train_log.jsonl").read_text() == real_log
+    assert (rep / "runs" / "real" / "log.jsonl").read_text() == real_log
     assert len(result["runs"]["real+synthetic"]["log"]) == 2
     with pytest.raises(SystemExit):  # argparse lists the valid arms
         main(["augment-experiment", *syn, *common, "--arm", "synthetic"])

@@ -334,9 +334,13 @@ def test_yaml_syntax_error_is_one_line_with_line_and_column(tree, tmp_path, caps
 
 def test_config_with_a_key_of_another_version(tree, tmp_path, capsys):
     cfg = tmp_path / "newer.yaml"
-    cfg.write_text("train:\n  total_steps: 2\n  warmup_shape: cosine\n")
+    cfg.write_text("kind: recognizer\ntrain:\n  total_steps: 2\n  warmup_shape: cosine\n")
     rc, err = cli(capsys, "recognizer", "train", "--data", tree, "--out", tmp_path / "run", "--config", cfg)
-    assert_one_line_error(rc, err, "newer.yaml", "unknown keys ['warmup_shape']")
+    assert_one_line_error(rc, err, "newer.yaml", "unknown key 'train.warmup_shape'")
+    older = tmp_path / "older.yaml"  # written before configs said what they configure
+    older.write_text("train:\n  total_steps: 2\n")
+    rc, err = cli(capsys, "recognizer", "train", "--data", tree, "--out", tmp_path / "run", "--config", older)
+    assert_one_line_error(rc, err, "older.yaml", "missing key 'kind'")
 
 
 def test_run_folder_of_another_version(tree, tmp_path, capsys):

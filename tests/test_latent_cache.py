@@ -3,7 +3,7 @@
 import torch
 
 from diffusion.autoencoder import SilhouetteAutoencoder
-from diffusion.latent_cache import FrameLatentCache
+from diffusion.training.latent_cache import FrameLatentCache
 
 
 def _clips(seq: torch.Tensor, starts: list[int], t: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 
@@ -21,9 +20,10 @@ from diffusion import (
 )
 from diffusion.config import load_config
 from diffusion.pipeline import GaitCraftPipelineOutput
-from diffusion.train import train
+from diffusion.training import train
 from gaitcraft.errors import CheckpointError, ConfigError
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.training import read_log
 
 IDS = ["001", "002", "003", "004"]
 
@@ -167,8 +167,8 @@ VOCAB = ConditionVocab.from_labels(["001", "002"], ["normal", "coat"], ["none", 
 def test_training_runs_logs_samples_and_exports(tmp_path):
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "tiny.yaml")
     model_dir = train(cfg, _Clips(), tmp_path / "run", VOCAB)
-    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
-    assert [(r["phase"], r["step"]) for r in rows][-1] == ("diffusion", "6") and len(rows) == 10
+    rows = read_log(tmp_path / "run")
+    assert [(r["phase"], r["phase_step"], r["step"]) for r in rows][-1] == ("diffusion", 6, 10) and len(rows) == 10
     assert (tmp_path / "run" / "samples" / "step-0000003.png").is_file()
     stored = load_file(model_dir / "unet" / "diffusion_pytorch_model.safetensors")
     assert {v.dtype for v in stored.values()} == {torch.float16}  # export_dtype: half the size on disk
@@ -193,5 +193,5 @@ def test_resume_continues_exactly(tmp_path):
     a = load_file(tmp_path / "straight" / "model" / "unet" / "diffusion_pytorch_model.safetensors")
     b = load_file(tmp_path / "resumed" / "model" / "unet" / "diffusion_pytorch_model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
-    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "resumed" / "log.csv")) if r["phase"] == "diffusion"]
+    steps = [r["phase_step"] for r in read_log(tmp_path / "resumed") if r["phase"] == "diffusion"]
     assert steps == [1, 2, 3, 4, 5, 6]

@@ -13,12 +13,13 @@ from safetensors.torch import load_file
 from eval.evaluation.classifiers import evaluate_classifiers, load_classifiers
 from eval.evaluation.recognizer import evaluate, load_recognizer
 from eval.evaluation.report import format_table
-from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig, load_config
+from eval.training.recognizer_config import ClassifierConfig, RecognizerConfig
 from eval.training.train_classifiers import train_classifiers
 from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError, ConfigError, DataError
 from gaitcraft.io.writers import write_opengait_tree
+from gaitcraft.training import load_config
 from gaitcraft.types import Sequence, SequenceLabels
 
 # subject 003 has fewer than k sequences on purpose; test_train_checkpoints_and_exact_resume checks the warning
@@ -57,7 +58,7 @@ def tree(tmp_path_factory):
 
 
 def tiny_config(**train) -> RecognizerConfig:
-    cfg = load_config("gaitbase_cpu_small")
+    cfg = load_config("gaitbase_cpu_small", RecognizerConfig)
     model = dataclasses.replace(cfg.model, channels=(16, 16, 16, 16), embed_dim=8)
     base = {"total_steps": 4, "p": 2, "k": 4, "frames": 6, "save_every": 2, "log_every": 1, "mixed_precision": "no"}
     t = dataclasses.replace(cfg.train, **(base | train))
@@ -72,10 +73,10 @@ def test_train_checkpoints_and_exact_resume(tree, tmp_path):
     train(cfg, tree, tmp_path / "b", max_steps=2, progress=False)
     resumed = train(cfg, tree, tmp_path / "b", progress=False)
     assert resumed["steps"] == 4
-    wa, wb = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
+    wa, wb = (load_file(tmp_path / run / "model" / "model.safetensors") for run in ("a", "b"))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)  # resume continues exactly
     assert sorted(p.name for p in (tmp_path / "a" / "checkpoints").iterdir()) == ["step-0000002", "step-0000004"]
-    log = [json.loads(x) for x in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
+    log = [json.loads(x) for x in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and log[-1]["lr"] == pytest.approx(0.01)  # milestone 3
     model, meta = load_recognizer(tmp_path / "a")
     assert meta["classes"] == ["000", "001", "002", "003"] and meta["finished"]
@@ -97,18 +98,20 @@ def test_bf16_and_per_source_mining_train(tree, tmp_path):
 
 def test_config_errors(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("train:\n  totl_steps: 3\n")
-    with pytest.raises(ConfigError, match=r"unknown keys \['totl_steps'\] in bad.yaml.train"):
-        load_config(bad)
-    bad.write_text("train:\n  sampling: all_ordered\n")
-    with pytest.raises(ConfigError, match="fixed_unordered or fixed_ordered"):
-        load_config(bad)
+    bad.write_text("kind: recognizer\ntrain:\n  totl_steps: 3\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: unknown key 'train.totl_steps'; valid keys in section 'train'"):
+        load_config(bad, RecognizerConfig, kinds=("recognizer",))
+    bad.write_text("kind: recognizer\ntrain:\n  sampling: all_ordered\n")
+    with pytest.raises(ConfigError, match="bad.yaml: .*fixed_unordered or fixed_ordered"):
+        load_config(bad, RecognizerConfig, kinds=("recognizer",))
     with pytest.raises(ConfigError, match="built-in names.*gaitbase_casiab"):
-        load_config("nope")
-    bad.write_text("model:\n  channels: [8, 16, 32]\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml.model: channels, layers and strides need 4 entries"):
-        load_config(bad)
-    recipe, defaults = load_config("gaitbase_casiab"), RecognizerConfig()  # the defaults are OpenGait's recipe
+        load_config("nope", RecognizerConfig)
+    bad.write_text("kind: recognizer\nmodel:\n  channels: [8, 16, 32]\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: section 'model': channels, layers and strides need 4 entries"):
+        load_config(bad, RecognizerConfig, kinds=("recognizer",))
+    with pytest.raises(ConfigError, match=r"attributes_cpu_small.yaml: a classifiers config; .* takes a recognizer"):
+        load_config("attributes_cpu_small", RecognizerConfig)
+    recipe, defaults = load_config("gaitbase_casiab", RecognizerConfig), RecognizerConfig()  # the defaults are OpenGait's recipe
     assert (recipe.model, recipe.loss, recipe.optim) == (defaults.model, defaults.loss, defaults.optim)
     assert (recipe.train.p, recipe.train.k, recipe.train.frames, recipe.train.total_steps) == (8, 16, 30, 60000)
 
@@ -126,7 +129,7 @@ def test_evaluate_protocols_and_embedding_cache(tree, tmp_path):
     gen = evaluate(tmp_path / "run", tree, "generic", gallery={"seq_types": ["nm-01"]},
                    probe={"seq_types": ["nm-05"]}, cache=cache, progress=False)
     assert 0 <= gen["rank-1"] <= 100 and "eer" in gen["verification"]
-    with pytest.raises(CheckpointError, match="not a finished run folder"):
+    with pytest.raises(CheckpointError, match="no trained model here"):
         load_recognizer(tmp_path)
 
 
@@ -175,12 +178,12 @@ def test_fused_recognizer_trains_and_evaluates_through_the_recognizer_cli(tree, 
 
     recon = REPO_ROOT / "assets" / "models" / "reconstructor"
     cfg_file = tmp_path / "tiny.yaml"
-    cfg_file.write_text(yaml.safe_dump(tiny_config(total_steps=2).to_dict()))
+    cfg_file.write_text(yaml.safe_dump(dataclasses.replace(tiny_config(total_steps=2), kind="fused_recognizer").to_dict()))
     run = tmp_path / "fused"
     root = str(tree.records[0].path.parents[2])
     assert main(["recognizer", "train", "--data", root, "--out", str(run), "--config", str(cfg_file),
                  "--partition", "all", "--reconstructor", str(recon)]) == 0
-    meta = json.loads((run / "meta.json").read_text())
+    meta = json.loads((run / "model" / "meta.json").read_text())
     assert meta["kind"] == "fused" and meta["step"] == 2
     assert main(["recognizer", "eval", "--data", root, "--checkpoint", str(run), "--split", "all",
                  "--json", str(tmp_path / "r.json")]) == 0
@@ -188,7 +191,7 @@ def test_fused_recognizer_trains_and_evaluates_through_the_recognizer_cli(tree, 
     assert res["sequences"] == len(tree) and set(res["probe_sets"]) >= {"NM", "BG", "CL"}
     # a fused run whose reconstructor changed since training is refused by name
     meta["reconstructor_id"] = "0" * 16
-    (run / "meta.json").write_text(json.dumps(meta))
+    (run / "model" / "meta.json").write_text(json.dumps(meta))
     assert main(["recognizer", "eval", "--data", root, "--checkpoint", str(run), "--split", "all"]) != 0
     assert "is not the one this fused run was trained with" in capsys.readouterr().err
 
@@ -225,7 +228,7 @@ def test_a_run_stopped_in_one_process_and_resumed_in_another_ends_with_the_same_
     done = subprocess.run([sys.executable, "-c", SUBPROCESS, *args, str(tmp_path / "pieces"), "--max-steps", "3"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads((tmp_path / "pieces" / "meta.json").read_text())["step"] == 3
+    assert json.loads((tmp_path / "pieces" / "model" / "meta.json").read_text())["step"] == 3
     assert main([*args, str(tmp_path / "pieces")]) == 0
-    a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("straight", "pieces"))
+    a, b = (load_file(tmp_path / run / "model" / "model.safetensors") for run in ("straight", "pieces"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

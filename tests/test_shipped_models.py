@@ -112,8 +112,8 @@ def test_extension_config_warm_starts_from_the_shipped_generator():
 
     from conditioning.vocab import ConditionVocab
     from diffusion.config import load_config
-    from diffusion.trainctx import build_models
-    from diffusion.warm_start import warm_start
+    from diffusion.training import build_models
+    from diffusion.training.warm_start import warm_start
 
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default_extend.yaml")
     shipped = REPO_ROOT / cfg.train.init_from

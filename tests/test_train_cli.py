@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -11,6 +10,7 @@ from gaitcraft.cli import main
 from gaitcraft.io.writers import write_opengait_tree
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.pretreat import pretreat_frames
+from gaitcraft.training import read_log
 from gaitcraft.types import Sequence, SequenceLabels
 from tests.conftest import walker_blob
 
@@ -33,11 +33,11 @@ def test_train_exports_pipeline_and_resumes(tree, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 identities" in out  # TRAIN_SET only
     assert (run / "model" / "model_index.json").is_file()
-    rows = list(csv.DictReader(open(run / "log.csv")))
-    assert max(int(r["step"]) for r in rows if r["phase"] == "diffusion") == 3
+    rows = read_log(run)
+    assert max(r["phase_step"] for r in rows if r["phase"] == "diffusion") == 3
     # rerunning without --max-unet-steps continues from step 3 to the config's 6 steps, no step repeated
     assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY]) == 0
-    steps = [int(r["step"]) for r in csv.DictReader(open(run / "log.csv")) if r["phase"] == "diffusion"]
+    steps = [r["phase_step"] for r in read_log(run) if r["phase"] == "diffusion"]
     assert steps == sorted(set(steps)) and steps[-1] == 6
 
 
@@ -74,7 +74,7 @@ def test_init_from_starts_phase_two_from_a_model_and_resumes(tree, tmp_path, cap
     cfg = _tiny_with(tmp_path, "extend.yaml", f"  init_from: {model}\n  lr_schedule: cosine\n  lr: 1.0e-12\n")
     run = tmp_path / "extend"
     assert main(["train", "--data", str(tree), "--out", str(run), "--config", cfg, "--max-steps", "3"]) == 0
-    rows = list(csv.DictReader(open(run / "log.csv")))
+    rows = read_log(run)
     assert {r["phase"] for r in rows} == {"diffusion"}  # phase 1 skipped
     # at a vanishing learning rate the exported UNet is the starting model (EMA of unchanged weights)
     name = "diffusion_pytorch_model.safetensors"
@@ -83,8 +83,8 @@ def test_init_from_starts_phase_two_from_a_model_and_resumes(tree, tmp_path, cap
         assert all(float((a[k].float() - b[k].float()).abs().max()) < 2e-3 for k in a), part
     lrs = [float(r["lr"]) for r in rows]
     assert main(["train", "--data", str(tree), "--out", str(run), "--config", cfg]) == 0
-    rows = list(csv.DictReader(open(run / "log.csv")))
-    steps = [int(r["step"]) for r in rows]
+    rows = read_log(run)
+    steps = [r["step"] for r in rows]
     assert steps == sorted(set(steps)) and steps[-1] == 6
     assert lrs[-1] > float(rows[-1]["lr"])  # the cosine schedule decays after warm-up
 
@@ -109,20 +109,28 @@ def test_unknown_lr_schedule_is_refused(tree, tmp_path, capsys):
     assert "polynomial_wiggle" in err and "cosine" in err
 
 
-def test_run_folder_from_before_added_settings_still_resumes(tree, tmp_path):
-    import json
+def test_run_folder_of_the_former_layout_is_refused_in_one_line_and_its_model_still_loads(tree, tmp_path, capsys):
+    """A run folder written before the training kit (run_config.json, log.csv, checkpoints/latest.json) cannot be
+    resumed: one line says what it is and what to do; its exported model/ still generates."""
+    import shutil
 
     run = tmp_path / "run"
-    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY, "--max-steps", "3"]) == 0
-    saved = json.loads((run / "run_config.json").read_text())
-    for key in ("lr_schedule", "init_from"):  # absent from folders written before these settings existed
-        del saved["config"]["train"][key]
-    (run / "run_config.json").write_text(json.dumps(saved))
-    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY]) == 0
+    assert main(["train", "--data", str(tree), "--out", str(run), "--config", TINY, "--max-unet-steps", "2"]) == 0
+    old = tmp_path / "old"
+    shutil.copytree(run / "model", old / "model")  # the former layout's model/ was this same pipeline folder
+    (old / "checkpoints" / "diffusion-0000002").mkdir(parents=True)
+    (old / "checkpoints" / "latest.json").write_text('{"checkpoint": "diffusion-0000002"}')
+    (old / "log.csv").write_text("phase,step,loss\n")
+    capsys.readouterr()
+    assert main(["train", "--data", str(tree), "--out", str(old), "--config", TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{old}: a generator run of the former layout" in err and "new --out" in err
+    assert main(["generate", "--model", str(old / "model"), "--out", str(tmp_path / "gen"), "--identity", "000",
+                 "--steps", "2"]) == 0
 
 
 def _phase_steps(run) -> list[tuple[str, int]]:
-    return [(r["phase"], int(r["step"])) for r in csv.DictReader(open(run / "log.csv"))]
+    return [(r["phase"], r["phase_step"]) for r in read_log(run)]
 
 
 def test_step_limits_bound_every_phase(tree, tmp_path, capsys):
@@ -132,7 +140,8 @@ def test_step_limits_bound_every_phase(tree, tmp_path, capsys):
     assert main([*args, "--max-steps", "2"]) == 0
     assert _phase_steps(run) == [("autoencoder", 1), ("autoencoder", 2)]
     assert not (run / "model").exists() and "no model yet" in capsys.readouterr().out
-    assert json.loads((run / "checkpoints" / "latest.json").read_text())["checkpoint"] == "autoencoder-0000002"
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step-0000002"]
+    assert json.loads((run / "checkpoints" / "step-0000002" / "run_state.json").read_text())["phase"] == "autoencoder"
     assert main([*args, "--max-ae-steps", "3"]) == 0  # a per-phase limit stops phase 1 too
     assert _phase_steps(run)[-1] == ("autoencoder", 3) and not (run / "model").exists()
     # the whole run's step 6 is the autoencoder's 4 steps plus 2 of the UNet's: exported there

@@ -11,13 +11,14 @@ from typing import Any
 
 from eval.evaluation.protocols import CASIA_B_PROBES
 from eval.evaluation.recognizer import evaluate
-from eval.training.recognizer_config import RecognizerConfig, load_config, validate
+from eval.training.recognizer_config import RecognizerConfig
 from eval.training.train_recognizer import train
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 from gaitcraft.partition import ALL
 from gaitcraft.splits import evaluation_index, select_training
+from gaitcraft.training import load_config, read_log
 
 RUNS = ("real", "real+synthetic")
 #: The `source` labels `combine` gives the two datasets (what per-source mining and `train.source_p` key on).
@@ -45,7 +46,7 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
     """The shared recipe: `config` with `steps` total steps (LR milestones scaled to match), the mining mode,
     whether each batch draws its identities equally from the real and the synthetic source, and the training seed
     (`train.seed`: weight init, batches and frame draws; None keeps the config's)."""
-    cfg = config if isinstance(config, RecognizerConfig) else load_config(config)
+    cfg = config if isinstance(config, RecognizerConfig) else load_config(config, RecognizerConfig, kinds=("recognizer",))
     t, o = cfg.train, cfg.optim
     if steps is not None:
         scale = steps / t.total_steps
@@ -56,7 +57,7 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
                             seed=t.seed if seed is None else int(seed))
     cfg = dataclasses.replace(cfg, train=t, optim=o,
                               loss=dataclasses.replace(cfg.loss, per_source_mining=per_source_mining))
-    validate(cfg)
+    cfg.check()
     return cfg
 
 
@@ -70,7 +71,7 @@ def augmented_config(cfg: RecognizerConfig, synthetic_per_batch: int | None) -> 
         raise ConfigError(f"synthetic identities per batch must be >= 1, got {synthetic_per_batch}")
     t = dataclasses.replace(cfg.train, source_p={REAL_SOURCE: cfg.train.p, SYNTHETIC_SOURCE: int(synthetic_per_batch)})
     out = dataclasses.replace(cfg, train=t)
-    validate(out)
+    out.check()
     return out
 
 
@@ -78,12 +79,6 @@ def probe_sets_for(index: DatasetIndex) -> dict[str, tuple[str, ...]]:
     """The CASIA-B probe sets (NM/BG/CL) that have sequences in `index`."""
     types = set(index.values("seq_type"))
     return {k: v for k, v in CASIA_B_PROBES.items() if types & set(v)}
-
-
-def read_log(run: Path) -> list[dict[str, Any]]:
-    """The training log rows of a run (step, loss, ...)."""
-    path = run / "train_log.jsonl"
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
 
 
 def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",

@@ -13,15 +13,15 @@ from eval.models.opengait_checkpoint import check_state_dict
 from eval.training.recognizer_config import ClassifierConfig
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import CheckpointError, DataError
-from gaitcraft.io.run_checkpoints import read_final
+from gaitcraft.training import model_folder, read_model
 
 
 def load_classifiers(run_dir: str | Path) -> tuple[AttributeClassifier, dict[str, Any]]:
     """(model in eval mode, meta) of a run written by `train_classifiers`."""
-    weights, meta = read_final(run_dir)
+    weights, meta = read_model(run_dir)
     if meta.get("kind") != "attributes":
         raise CheckpointError(f"run is a {meta.get('kind')!r} model, not attribute classifiers", run_dir)
-    cfg = ClassifierConfig.from_dict(meta["config"], where=f"{run_dir}/meta.json")
+    cfg = ClassifierConfig.from_dict(meta["config"], model_folder(run_dir) / "meta.json")
     model = AttributeClassifier(cfg.model, {a: len(c) for a, c in meta["classes"].items()})
     check_state_dict(model, weights, str(run_dir))
     model.load_state_dict(weights)

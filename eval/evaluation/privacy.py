@@ -17,7 +17,8 @@ from gaitcraft.errors import CheckpointError, DataError
 from gaitcraft.io.atomic import atomic_save, atomic_write_text
 from gaitcraft.paths import REPO_ROOT
 
-#: The shipped recognizer: a run folder written by `eval.training.train_recognizer.train` (model.safetensors + meta.json).
+#: The shipped recognizer: a model folder written by `eval.training.train_recognizer.train` (model.safetensors +
+#: meta.json).
 DEFAULT_RECOGNIZER = REPO_ROOT / "assets" / "models" / "recognizer"
 
 

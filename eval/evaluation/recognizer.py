@@ -17,13 +17,13 @@ from eval.models.gaitbase_config import model_config
 from eval.models.opengait_checkpoint import check_state_dict, load_opengait_checkpoint
 from eval.training.recognizer_config import RecognizerConfig
 from gaitcraft.errors import CheckpointError, ConfigError
-from gaitcraft.io.run_checkpoints import read_final
+from gaitcraft.training import model_folder, read_model
 
 
 def checkpoint_id(path: str | Path) -> str:
     """A short content hash of a run's weights or of an OpenGait `.pt` file (the embedding-cache key)."""
     path = Path(path)
-    f = path / "model.safetensors" if path.is_dir() else path
+    f = model_folder(path) / "model.safetensors" if path.is_dir() else path
     h = hashlib.sha256()
     with open(f, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -32,17 +32,18 @@ def checkpoint_id(path: str | Path) -> str:
 
 
 def load_recognizer(path: str | Path) -> tuple[GaitBase, dict[str, Any]]:
-    """(model in eval mode, meta) from a run folder written by `train`, or from an OpenGait `.pt` file."""
+    """(model in eval mode, meta) from a model folder written by `train` (or its run folder), or from an
+    OpenGait `.pt` file."""
     path = Path(path)
     if path.is_file() and path.suffix in (".pt", ".pth"):
         model = load_opengait_checkpoint(path)
         return model, {"kind": "opengait", "config": None, "classes": None, "step": None}
     if not path.exists():
         raise CheckpointError("no such run folder or checkpoint file", path)
-    weights, meta = read_final(path)
+    weights, meta = read_model(path)
     if meta.get("kind") != "gaitbase":
         raise CheckpointError(f"run is a {meta.get('kind')!r} model, not a gaitbase recognizer", path)
-    cfg = RecognizerConfig.from_dict(meta["config"], where=f"{path}/meta.json")
+    cfg = RecognizerConfig.from_dict(meta["config"], model_folder(path) / "meta.json")
     model = GaitBase(model_config(cfg, len(meta["classes"])))
     check_state_dict(model, weights, str(path))
     model.load_state_dict(weights)
@@ -62,8 +63,9 @@ def _embed(checkpoint, model, meta, index, cache, progress, bf16=False) -> Embed
 
 
 def run_kind(path: str | Path) -> str | None:
-    """The `kind` a run folder's meta.json names ('gaitbase', 'fused', ...); None for anything else."""
-    meta = Path(path) / "meta.json"
+    """The `kind` the meta.json of a model (or run) folder names ('gaitbase', 'fused', ...); None for anything
+    else."""
+    meta = model_folder(path) / "meta.json"
     if not meta.is_file():
         return None
     try:

@@ -1,19 +1,20 @@
-"""Declarative recognizer configs (one YAML per experiment under `configs/recognizer/`), read strictly.
+"""Recognizer, fused-recognizer and attribute-classifier configs (`kind: recognizer | fused_recognizer |
+classifiers`; one YAML per experiment under `configs/recognizer/`), read with `gaitcraft.training.load_config`.
 
 Every section and key must be known: a typo is a `ConfigError` listing the valid keys, never silently dropped.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from eval.models.gaitbase_config import GaitBaseArchitecture
-from gaitcraft.config_build import build_dataclass, config_file, plain, read_config_file
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS
+from gaitcraft.training import TrainingConfig
+
+#: train keys that may change between a run and its resume (they do not change what is computed)
+RESUMABLE_KEYS = tuple(f"train.{k}" for k in ("total_steps", "save_every", "log_every", "keep_checkpoints", "num_workers"))
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,13 @@ class EvalSection(EmbedSection):
 
 
 @dataclass(frozen=True)
-class RecognizerConfig:
-    """A whole recognizer experiment."""
+class RecognizerConfig(TrainingConfig):
+    """A whole recognizer experiment; `kind: fused_recognizer` trains the same recipe with the 3D branch."""
 
+    KINDS = ("recognizer", "fused_recognizer")
+    RESUMABLE = RESUMABLE_KEYS
+
+    kind: str = "recognizer"
     name: str = "gaitbase"
     model: GaitBaseArchitecture = field(default_factory=GaitBaseArchitecture)  # the class count comes from the data
     loss: LossSection = field(default_factory=LossSection)
@@ -85,23 +90,22 @@ class RecognizerConfig:
     train: TrainSection = field(default_factory=TrainSection)
     eval: EvalSection = field(default_factory=EvalSection)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
-        return plain(dataclasses.asdict(self))
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> RecognizerConfig:
-        """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
-        return build_dataclass(cls, raw, where)
+    def check(self) -> None:
+        """Value checks beyond types."""
+        validate(self)
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(TrainingConfig):
     """Attribute classifiers (view, clothing, carry) on the GaitBase backbone family.
 
     Batches are drawn P x K like the recognizer's; the loss is the sum of one cross-entropy per attribute.
     """
 
+    KINDS = ("classifiers",)
+    RESUMABLE = RESUMABLE_KEYS
+
+    kind: str = "classifiers"
     name: str = "attributes"
     attributes: tuple[str, ...] = ("view", "clothing", "carry")
     label_smoothing: float = 0.0
@@ -110,46 +114,26 @@ class ClassifierConfig:
     train: TrainSection = field(default_factory=TrainSection)
     eval: EmbedSection = field(default_factory=EmbedSection)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), suitable for JSON and for `from_dict`."""
-        return plain(dataclasses.asdict(self))
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ClassifierConfig:
-        """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
-        cfg = build_dataclass(cls, raw, where)
-        bad = sorted(set(cfg.attributes) - {"view", "clothing", "carry"})
-        if bad or not cfg.attributes:
-            raise ConfigError(f"{where}: attributes {list(cfg.attributes)}; valid: view, clothing, carry")
-        return cfg
+    def check(self) -> None:
+        """Value checks beyond types."""
+        bad = sorted(set(self.attributes) - {"view", "clothing", "carry"})
+        if bad or not self.attributes:
+            raise ConfigError(f"attributes {list(self.attributes)}; valid: view, clothing, carry")
+        validate(self)
 
 
-
-def load_config(path_or_name: str | Path, kind: type = RecognizerConfig):
-    """Read a YAML config by path, or by name from `configs/recognizer/` ('gaitbase_casiab').
-
-    `kind` is `RecognizerConfig` or `ClassifierConfig`.
-    """
-    path = config_file("recognizer", path_or_name)
-    raw = read_config_file(path) or {}
-    cfg = kind.from_dict(raw, where=path.name)
-    validate(cfg, str(path))
-    return cfg
-
-
-def validate(cfg: RecognizerConfig | ClassifierConfig, where: str = "config") -> None:
+def validate(cfg: RecognizerConfig | ClassifierConfig) -> None:
     """Value checks beyond types (enumerations, positive sizes)."""
     t = cfg.train
     if t.mixed_precision not in MIXED_PRECISIONS:
-        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}", where)
+        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}")
     if getattr(cfg.eval, "metric", "euc") not in ("euc", "cos"):
-        raise ConfigError(f"eval.metric {cfg.eval.metric!r}; valid: euc, cos", where)
+        raise ConfigError(f"eval.metric {cfg.eval.metric!r}; valid: euc, cos")
     if min(t.p, t.k, t.frames, t.total_steps, t.save_every) < 1 or t.k < 2 or t.p < 2:
-        raise ConfigError("train.p and train.k need >= 2; frames, total_steps, save_every >= 1", where)
+        raise ConfigError("train.p and train.k need >= 2; frames, total_steps, save_every >= 1")
     if t.source_p is not None and (not isinstance(t.source_p, dict) or not t.source_p or any(
             not isinstance(n, str) or isinstance(v, bool) or not isinstance(v, int) or v < 1
             for n, v in t.source_p.items())):
-        raise ConfigError(f"train.source_p must map source names to identities per batch (>= 1), got {t.source_p!r}",
-                          where)
+        raise ConfigError(f"train.source_p must map source names to identities per batch (>= 1), got {t.source_p!r}")
     if t.sampling not in ("fixed_unordered", "fixed_ordered"):
-        raise ConfigError(f"train.sampling {t.sampling!r}; training needs fixed_unordered or fixed_ordered", where)
+        raise ConfigError(f"train.sampling {t.sampling!r}; training needs fixed_unordered or fixed_ordered")

@@ -1,6 +1,6 @@
 """Train and embed the fused (silhouette + 3D heatmap) recognizer with the recognizer tools.
 
-The recipe is `eval.train_recognizer.train`'s exactly (P×K sampler, clip sampling, triplet + CE, SGD, seeds), so
+The recipe is `eval.training.train_recognizer.train`'s exactly (P×K sampler, clip sampling, triplet + CE, SGD, seeds), so
 a fused run and a silhouette-only GaitBase run with the same config see the same batches for the same steps.
 The frozen reconstructor's keypoints are computed once per whole sequence and cached (`KeypointStore`).
 """
@@ -20,15 +20,14 @@ from eval.evaluation.embedding_set import EmbeddingSet
 from eval.models.fused_recognizer import FusedRecognizer
 from eval.models.gaitbase_config import model_config
 from eval.training.losses import cross_entropy_loss, triplet_loss
-from eval.training.recognizer_config import RecognizerConfig, load_config, validate
-from eval.training.train_loop import LoopSpec, pk_sampler, run_loop
-from eval.training.train_recognizer import run_fingerprint
+from eval.training.recognizer_config import RecognizerConfig
+from eval.training.train_loop import run_loop, sgd_schedule, start_pk_run
 from gaitcraft.dataset import ClipDataset, DatasetIndex, sample_frame_indices
-from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.errors import CheckpointError
 from gaitcraft.io.atomic import atomic_save
-from gaitcraft.io.run_checkpoints import read_final, save_final
 from gaitcraft.paths import cache_dir
 from gaitcraft.pretreat import cut_width
+from gaitcraft.training import load_config, model_folder, read_model
 from mesh.reconstruction.api import load_reconstructor
 from mesh.reconstruction.features3d import sequence_keypoints
 from mesh.reconstruction.markers import ANNY_JOINTS
@@ -40,7 +39,7 @@ class KeypointStore:
 
     def __init__(self, reconstructor: str | Path, records: list, progress: bool = True):
         model = load_reconstructor(reconstructor)
-        weights = Path(reconstructor) / "model.safetensors"
+        weights = model_folder(reconstructor) / "model.safetensors"
         self.model_id = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
         path = cache_dir() / "keypoints3d" / self.model_id / f"{data_version(records, {'v': 1})}.npz"
         if path.is_file():
@@ -79,25 +78,19 @@ class TokenClips(ClipDataset):
 
 
 def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_dir: str | Path,
-                reconstructor: str | Path, *, max_steps: int | None = None, resume: bool = True,
-                progress: bool = True) -> dict[str, Any]:
-    """Train the fused recognizer on `index` (the training partition); mirrors `eval.train_recognizer.train`."""
-    cfg = config if isinstance(config, RecognizerConfig) else load_config(config)
-    validate(cfg)
+                reconstructor: str | Path, *, max_steps: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train (or resume) the fused recognizer on `index` (the training partition); mirrors
+    `eval.training.train_recognizer.train`. `config` is a `fused_recognizer` config (a file, or one built in code,
+    whose kind may also be `recognizer`: the recipe is the same)."""
+    cfg = config if isinstance(config, RecognizerConfig) else load_config(config, RecognizerConfig, kinds=("fused_recognizer",))
     records = list(index.records)
-    if not records:
-        raise DataError("no training sequences in the index")
-    t = cfg.train
+    store = KeypointStore(reconstructor, records, progress)
+    pk = start_pk_run(cfg, index, out_dir, progress, {"reconstructor": store.model_id}, TokenClips)
+    t, dataset = cfg.train, pk.dataset
     subjects = sorted({r.labels.subject for r in records})
     labels = torch.tensor([subjects.index(r.labels.subject) for r in records])
-    store = KeypointStore(reconstructor, records, progress)
-    sampler = pk_sampler(records, t)
-    dataset = TokenClips(records, frames=t.frames, sampling=t.sampling, cut=True, seed=t.seed + 1)
-    torch.manual_seed(t.seed)
     model = FusedRecognizer(model_config(cfg, len(subjects)), len(ANNY_JOINTS))
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=cfg.optim.momentum,
-                                weight_decay=cfg.optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.optim.milestones), cfg.optim.gamma)
+    optimizer, scheduler = sgd_schedule(model, cfg.optim)
     L = cfg.loss
 
     def step_fn(net: torch.nn.Module, batch: dict[str, torch.Tensor]):
@@ -110,22 +103,18 @@ def train_fused(config: RecognizerConfig | str | Path, index: DatasetIndex, out_
         info = {"triplet": float(tri.detach()), "ce": float(ce.detach()), "active": tri_info["active"], **ce_info}
         return L.triplet_weight * tri + L.ce_weight * ce, info
 
-    fingerprint = {**run_fingerprint(cfg.to_dict(), records), "reconstructor": store.model_id}
-    spec = LoopSpec(min(max_steps or t.total_steps, t.total_steps), t.save_every, t.keep_checkpoints,
-                    t.log_every, t.mixed_precision, t.num_workers, fingerprint)
-    out = run_loop(out_dir, model, optimizer, scheduler, dataset, sampler, step_fn, spec, resume, progress,
-                   f"{cfg.name}+3d")
+    out = run_loop(pk, model, optimizer, scheduler, step_fn, t, max_steps, f"{cfg.name}+3d")
     summary = {"steps": out["steps"], "train_seconds": out["train_seconds"], "identities": len(subjects),
-               "sequences": len(records), "short_identities": sampler.short_identities, "last": out["last"]}
-    meta = {"kind": "fused", "config": cfg.to_dict(), "classes": subjects, "step": out["steps"],
-            "reconstructor": str(reconstructor), "reconstructor_id": store.model_id, "summary": summary}
-    save_final(out_dir, out["model"], meta)
+               "sequences": len(records), "short_identities": pk.sampler.short_identities, "last": out["last"]}
+    pk.run.save_model(out["model"], {"kind": "fused", "config": cfg.to_dict(), "classes": subjects,
+                                     "step": out["steps"], "reconstructor": str(reconstructor),
+                                     "reconstructor_id": store.model_id, "summary": summary})
     return summary
 
 
 def load_fused(path: str | Path) -> tuple[FusedRecognizer, dict]:
     """(model in eval mode, meta) of a finished fused run."""
-    weights, meta = read_final(path)
+    weights, meta = read_model(path)
     if meta.get("kind") != "fused":
         raise CheckpointError(f"run is a {meta.get('kind')!r} model, not a fused recognizer", path)
     cfg = RecognizerConfig.from_dict(meta["config"])

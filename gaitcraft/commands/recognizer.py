@@ -18,9 +18,10 @@ def add_parser(sub, name: str, summary: str):
     t = acts.add_parser("train", help="train a recognizer", description="Train (resumes RUN if it exists).")
     t.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     t.add_argument("--out", required=True, help="run folder (checkpoints, model.safetensors, meta.json)")
-    t.add_argument("--config", default="gaitbase_cpu_small",
-                   help="configs/recognizer/<NAME>.yaml or a YAML file (default gaitbase_cpu_small; "
-                        "gaitbase_casiab = OpenGait's recipe)")
+    t.add_argument("--config", default=None,
+                   help="a config NAME from configs/ or a YAML file, of kind recognizer (default gaitbase_cpu_small; "
+                        "gaitbase_casiab = OpenGait's recipe) or, with --reconstructor, fused_recognizer "
+                        "(default fused_small)")
     add_partition_arguments(t)
     t.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule is unchanged)")
     t.add_argument("--reconstructor", metavar="RUN",

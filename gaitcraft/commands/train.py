@@ -12,8 +12,9 @@ def add_parser(sub, name: str, summary: str):
         "phase 1 a small silhouette autoencoder (64x44 -> 16x11x4 latents), phase 2 the spatio-temporal UNet and "
         "the condition encoders (identity bank, clothing, carry, Fourier view) with per-factor condition "
         "dropout, EMA, bf16 autocast and gradient clipping. Runs under `accelerate` (CPU, one GPU, or "
-        "`accelerate launch` for many). RUN gets run_config.json, log.csv, checkpoints/, samples/ (contact "
-        "sheets every N steps) and, at the end, model/ (the pipeline for `gaitcraft generate --model RUN/model`). "
+        "`accelerate launch` for many). RUN gets config.yaml, data.json (the condition vocabulary), log.jsonl, "
+        "checkpoints/, samples/ (contact sheets every N steps) and, at the end, model/ (the pipeline for "
+        "`gaitcraft generate --model RUN/model`). "
         "Rerun the same command to resume (on one process it continues exactly as an uninterrupted run, so a "
         "long CPU run can be done in pieces with the step limits below); a RUN of another config is refused."))
     p.add_argument("--data", required=True, help="OpenGait / GaitCraft tree; the TRAIN_SET of its split trains")
@@ -38,16 +39,14 @@ def run(args) -> int:
     """Build the data loader and vocabulary, then train."""
     from diffusion.clips import training_loader
     from diffusion.config import load_config
-    from diffusion.train import train
-    from diffusion.trainctx import StepLimits
-    from gaitcraft.config_build import config_file
+    from diffusion.training import StepLimits, train
     from gaitcraft.errors import ConfigError
     from gaitcraft.splits import training_index
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
-    cfg = load_config(config_file("diffusion", args.config))
+    cfg = load_config(args.config)
     index = training_index(args.data, args.partition, args.allow_test_ids)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "

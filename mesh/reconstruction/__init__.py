@@ -3,7 +3,7 @@
 Public API (import from the submodules):
 - `api.load_reconstructor(path)`, `api.reconstruct_sequence(model, frames, view_deg=None)` -> joints, markers,
   body-frame 3D heatmaps, anny pose/phenotypes and mesh; `api.prepare_frames` (input checks / pretreatment);
-- `train.train(config, data, out_dir, max_steps=None, resume=True)` (configs/reconstruction/small.yaml);
+- `train.train(config, data, out_dir, max_steps=None)` (configs/reconstruction/small.yaml);
 - `export.write_reconstruction(out_dir, result)`; `novel_view.render_novel_views(vertices, faces, views)`;
 - `evaluate.joint_errors`, `evaluate.novel_view_iou`; `smpl_fit.fit_smpl` (SMPL output when the user has SMPL);
 - `features3d.sequence_keypoints` / `keypoint_volumes` (3D inputs for `eval.models.fused_recognizer`);

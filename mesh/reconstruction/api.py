@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from gaitcraft.errors import CheckpointError, DataError
-from gaitcraft.io.run_checkpoints import load_weights, read_final
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import inference_autocast
 from gaitcraft.pretreat import binarize, cut_width, pretreat_frames
+from gaitcraft.training import load_weights, model_folder, read_model
 from mesh.reconstruction.config import ReconstructionConfig
 from mesh.reconstruction.geometry import view_rotation_torch
 from mesh.reconstruction.heatmap_net import HeatmapReconstructor
@@ -43,15 +43,16 @@ def default_model_path() -> Path:
 
 
 def load_reconstructor(path: str | Path | None = None) -> Reconstructor:
-    """Load a finished run folder written by `mesh.reconstruction.train.train` (default: the shipped model)."""
+    """Load a model folder written by `mesh.reconstruction.train.train`, or its run folder (default: the shipped
+    model)."""
     path = Path(path) if path is not None else default_model_path()
     if not path.exists():
         raise CheckpointError("no reconstructor here; train one with `mesh.reconstruction.train.train` "
                               "(configs/reconstruction/small.yaml) or pass --model", path)
-    weights, meta = read_final(path)
+    weights, meta = read_model(path)
     if meta.get("kind") != "reconstructor":
         raise CheckpointError(f"run is a {meta.get('kind')!r} model, not a reconstructor", path)
-    cfg = ReconstructionConfig.from_dict(meta["config"], where=f"{path}/meta.json")
+    cfg = ReconstructionConfig.from_dict(meta["config"], model_folder(path) / "meta.json")
     net = build_model(cfg.model)
     load_weights(net, weights, path)
     setup = make_body_setup(cfg.model, meta=meta, with_layer=False)

@@ -1,16 +1,14 @@
-"""Declarative reconstructor configs (`configs/reconstruction/*.yaml`), read strictly: an unknown section or
-key is a `ConfigError` naming the valid ones, never silently dropped."""
+"""Reconstructor configs (`kind: reconstructor`, `configs/reconstruction/*.yaml`), read with
+`gaitcraft.training.load_config`: an unknown section or key is a `ConfigError` naming the valid ones, never
+silently dropped."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from gaitcraft.config_build import build_dataclass, config_file, plain, read_config_file
 from gaitcraft.errors import ConfigError
 from gaitcraft.precision import MIXED_PRECISIONS
+from gaitcraft.training import TrainingConfig
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,14 @@ class TrainSection:
 
 
 @dataclass(frozen=True)
-class ReconstructionConfig:
+class ReconstructionConfig(TrainingConfig):
     """A whole reconstructor experiment."""
 
+    KINDS = ("reconstructor",)
+    #: how often, never how long: the learning rate decays to `total_steps`
+    RESUMABLE = ("train.save_every", "train.log_every", "train.keep_checkpoints")
+
+    kind: str = "reconstructor"
     name: str = "recon_small"
     body_model: str = "anny"  # 'anny' (the procedural walker's body); SMPL needs SMPL ground truth
     model: ModelSection = field(default_factory=ModelSection)
@@ -78,41 +81,21 @@ class ReconstructionConfig:
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (tuples as lists)."""
-        return plain(dataclasses.asdict(self))
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ReconstructionConfig:
-        """Build from nested dicts; unknown keys or wrongly typed values raise `ConfigError`."""
-        cfg = build_dataclass(cls, raw, where)
-        validate(cfg, where)
-        return cfg
-
-
-
-def validate(cfg: ReconstructionConfig, where: str = "config") -> None:
-    """Value checks beyond types."""
-    m, t = cfg.model, cfg.train
-    if cfg.body_model != "anny":
-        raise ConfigError(f"body_model {cfg.body_model!r} cannot be trained here: the procedural ground truth is "
-                          "anny's; valid: anny", where)
-    if len(m.widths) != 4 or min(m.widths) < 1:
-        raise ConfigError("model.widths needs 4 positive channel counts (stem + 3 stages)", where)
-    if m.widths[-1] % m.heads:
-        raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}", where)
-    if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
-        raise ConfigError("model sizes must be positive", where)
-    if t.mixed_precision not in MIXED_PRECISIONS:
-        raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}", where)
-    if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
-        raise ConfigError("train sizes must be >= 1 and train.frames >= 4", where)
-    if not 1 <= t.decode_frames <= t.frames:
-        raise ConfigError(f"train.decode_frames must be in [1, train.frames={t.frames}]", where)
-
-
-def load_config(path_or_name: str | Path) -> ReconstructionConfig:
-    """Read a YAML config by path, or by name from `configs/reconstruction/` ('small')."""
-    path = config_file("reconstruction", path_or_name)
-    raw = read_config_file(path) or {}
-    return ReconstructionConfig.from_dict(raw, where=path.name)
+    def check(self) -> None:
+        """Value checks beyond types."""
+        m, t = self.model, self.train
+        if self.body_model != "anny":
+            raise ConfigError(f"body_model {self.body_model!r} cannot be trained here: the procedural ground truth is "
+                              "anny's; valid: anny")
+        if len(m.widths) != 4 or min(m.widths) < 1:
+            raise ConfigError("model.widths needs 4 positive channel counts (stem + 3 stages)")
+        if m.widths[-1] % m.heads:
+            raise ConfigError(f"model.widths[-1]={m.widths[-1]} must be divisible by model.heads={m.heads}")
+        if min(m.depth_bins, m.hidden, m.n_markers, m.mesh_vertices) < 1 or m.cell_m <= 0:
+            raise ConfigError("model sizes must be positive")
+        if t.mixed_precision not in MIXED_PRECISIONS:
+            raise ConfigError(f"train.mixed_precision {t.mixed_precision!r}; valid: {', '.join(MIXED_PRECISIONS)}")
+        if min(t.total_steps, t.batch_size, t.save_every, t.log_every, t.keep_checkpoints) < 1 or t.frames < 4:
+            raise ConfigError("train sizes must be >= 1 and train.frames >= 4")
+        if not 1 <= t.decode_frames <= t.frames:
+            raise ConfigError(f"train.decode_frames must be in [1, train.frames={t.frames}]")

@@ -12,7 +12,7 @@ from typing import Any
 
 from conditioning.novel import DEFAULT_METHOD
 from diffusion.guidance import guidance_variants
-from gaitcraft.config_build import read_config_file
+from gaitcraft.config_file import read_config_file
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import BAGS, GENERIC, cycled_bag

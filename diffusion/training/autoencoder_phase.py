@@ -9,9 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from diffusion.autoencoder import SilhouetteAutoencoder
-from diffusion.checkpoint import load_optimizer, load_weights
 from diffusion.loading import load_model
-from diffusion.trainctx import Progress, TrainContext, restore_rng, write_checkpoint
+from diffusion.training.context import TrainContext
 from gaitcraft.errors import ConfigError
 
 
@@ -54,17 +53,13 @@ def autoencoder_phase(ctx: TrainContext) -> bool:
         return True
     ae = ctx.autoencoder.train()
     opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr)
+    model, opt = acc.prepare(ae, opt)
     step = 0
     if ctx.resume is not None:
-        folder, state = ctx.resume
-        ae.load_state_dict(load_weights(folder, "autoencoder"))
-        opt.load_state_dict(load_optimizer(folder)["optimizer"])
-        restore_rng(ctx, folder, state)
-        step = state["step"]
-    model, opt = acc.prepare(ae, opt)
+        step = ctx.restore()[0]["phase_step"]
     latent_shape = (cfg.batch_frames, ae.config.latent_channels, *ae.latent_size)
     stop = ctx.limits.stop("autoencoder", cfg.steps)
-    progress = Progress(ctx, "autoencoder", step, cfg.steps, cfg.batch_frames)
+    progress = ctx.progress("autoencoder", step, stop, cfg.batch_frames)
     while step < stop:
         frames = sample_frames(next(ctx.batches).sil, cfg.batch_frames, ctx.generator)  # [n, 1, 64, 44]
         noise = (cfg.latent_noise * torch.randn(latent_shape, generator=ctx.generator)).to(frames.device)
@@ -76,18 +71,23 @@ def autoencoder_phase(ctx: TrainContext) -> bool:
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        progress.update(step, loss.item(), iou, cfg.lr, float(grad_norm))
+        progress.update(step, {"loss": loss.item(), "iou": iou, "lr": cfg.lr, "grad_norm": float(grad_norm)})
         if (step % ctx.cfg.train.checkpoint_every == 0 or step == stop) and step < cfg.steps:
-            write_checkpoint(ctx, "autoencoder", step, {"autoencoder": acc.unwrap_model(model).state_dict()},
-                             {"optimizer": opt.state_dict()}, {})
+            ctx.checkpoint("autoencoder", step)
     progress.close()
     if step < cfg.steps:
         return False
     ctx.autoencoder = acc.unwrap_model(model).eval().requires_grad_(False)
     ctx.autoencoder.register_to_config(scaling_factor=latent_scale(ctx))
-    ctx.resume = None
-    write_checkpoint(ctx, "diffusion", 0, {"autoencoder": ctx.autoencoder.state_dict()}, {}, {})
+    end_phase(ctx)
     return True
+
+
+def end_phase(ctx: TrainContext) -> None:
+    """Phase 2 starts from here: it resumes from nothing, and accelerate forgets phase 1's model and optimizer
+    (so phase 2's checkpoints hold the same objects whether or not phase 1 ran in this process)."""
+    ctx.resume = None
+    ctx.accelerator.free_memory()
 
 
 def use_pretrained(ctx: TrainContext, folder: Path) -> None:
@@ -99,5 +99,4 @@ def use_pretrained(ctx: TrainContext, folder: Path) -> None:
         raise ConfigError(f"pretrained autoencoder has {ae.config.latent_channels} latent channels, the config {want}",
                           folder)
     ctx.autoencoder = ae.to(ctx.accelerator.device).requires_grad_(False)
-    ctx.resume = None
-    write_checkpoint(ctx, "diffusion", 0, {"autoencoder": ae.state_dict()}, {}, {})
+    end_phase(ctx)

@@ -1,8 +1,10 @@
-"""`train(config, data, out_dir, vocab)`: the two-phase training of the generator under `accelerate`.
+"""`train(config, data, out_dir, vocab)`: the two-phase training of the generator on the training kit.
 
 Phase 1 trains the silhouette autoencoder, phase 2 the UNet and the condition encoder on its frozen latents.
-The same code runs on CPU, one GPU or many (`accelerate launch`). The run folder holds `run_config.json`,
-`log.csv`, `checkpoints/`, `samples/` and, at the end, `model/` (the pipeline with EMA weights).
+The same code runs on CPU, one GPU or many (`accelerate launch`). The run folder has the kit's layout
+(`gaitcraft.training`: config.yaml, data.json with the condition vocabulary, log.jsonl, checkpoints/), plus
+`samples/` and, at the end, `model/` (the pipeline with EMA weights). The log's and the checkpoints' `step` counts
+the run's steps, the autoencoder's then the UNet's; each record also names its `phase` and `phase_step`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ from pathlib import Path
 import torch
 
 from conditioning.vocab import ConditionVocab
-from diffusion.checkpoint import load_checkpoint
 from diffusion.config import ExperimentConfig, load_config
-from diffusion.runlog import CsvLog, check_run_config
-from diffusion.train_ae import autoencoder_phase
-from diffusion.train_unet import diffusion_phase
-from diffusion.trainctx import StepLimits, TrainContext, batch_stream, build_models
-from diffusion.warm_start import warm_start
-from gaitcraft.precision import make_accelerator
+from diffusion.training.autoencoder_phase import autoencoder_phase
+from diffusion.training.context import StepLimits, TrainContext, batch_stream, build_models
+from diffusion.training.unet_phase import diffusion_phase
+from diffusion.training.warm_start import warm_start
+from gaitcraft.training import TrainingRun
 
 
 def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: str | Path,
@@ -31,38 +31,30 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float,
            "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
     vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
-    Resuming happens automatically when `out_dir` holds a checkpoint of the same config, and continues exactly
-    as an uninterrupted run would (same batches, noise and weights) when `data` is a re-iterable seeded source
-    such as `diffusion.clips.training_loader`'s, on one process. With `train.init_from`, phase 2 starts from that
+    Resuming happens automatically when `out_dir` holds a checkpoint of the same config and vocabulary (another is
+    refused in one line), and continues exactly as an uninterrupted run would (same batches, noise and weights)
+    when `data` is a re-iterable seeded source such as `diffusion.clips.training_loader`'s, on one process. With `train.init_from`, phase 2 starts from that
     model folder's weights and phase 1 is skipped.
     limits: where this session stops early, checkpointed (`StepLimits`: the whole run's steps over both phases
     and each phase's last step); rerun without them to go on. `max_steps` is `StepLimits(total=max_steps)`.
     """
     cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
-    out = Path(out_dir)
     if cfg.train.num_threads:
         torch.set_num_threads(cfg.train.num_threads)
-    accelerator = make_accelerator(cfg.train.mixed_precision)
+    run = TrainingRun(out_dir, cfg, {"vocab": vocab.to_dict()}, mixed_precision=cfg.train.mixed_precision,
+                      keep_checkpoints=cfg.train.keep_checkpoints)
+    accelerator = run.accelerator
     if isinstance(data, torch.utils.data.DataLoader):
         data = accelerator.prepare_data_loader(data)  # each process reads its own shard
-    if accelerator.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        check_run_config(out, {"config": cfg.to_dict(), "vocab": vocab.to_dict()})
-    accelerator.wait_for_everyone()
     torch.manual_seed(cfg.train.seed)  # identical model init on every process
     ae, unet, enc = build_models(cfg, vocab)
     if cfg.train.init_from:
         warm_start(cfg.train.init_from, ae, unet, enc)  # a resumed checkpoint past step 0 overrides these weights
-    resume = load_checkpoint(out / "checkpoints")
-    first = "diffusion" if cfg.train.init_from else "autoencoder"
-    phase, step = (resume[1]["phase"], resume[1]["step"]) if resume else (first, 0)
+    phase = run.state.get("phase", "diffusion" if cfg.train.init_from else "autoencoder")
     generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
-    log = CsvLog(out / "log.csv", phase, step) if accelerator.is_main_process else None
-    limits = limits or StepLimits(total=max_steps)
-    skip = resume[1].get("batches", 0) if resume else 0  # checkpoints from before the count: the stream restarts
-    ctx = TrainContext(cfg, accelerator, out, ae.to(accelerator.device), unet.to(accelerator.device),
-                       enc.to(accelerator.device), generator,
-                       batch_stream(data, cfg.train.num_frames, accelerator.device, skip), log, resume, limits)
+    batches = batch_stream(data, cfg.train.num_frames, accelerator.device, run.state.get("batches", 0))
+    ctx = TrainContext(cfg, run, ae.to(accelerator.device), unet.to(accelerator.device), enc.to(accelerator.device),
+                       generator, batches, run.checkpoint, limits or StepLimits(total=max_steps))
     if phase == "autoencoder" and not autoencoder_phase(ctx):
         return None
     return diffusion_phase(ctx)

@@ -11,32 +11,31 @@ from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
 from conditioning.encoders import drop_masks
-from diffusion.checkpoint import load_optimizer, load_weights
 from diffusion.conditioned_unet import ConditionedUNet
-from diffusion.latent_cache import FrameLatentCache
 from diffusion.pipeline import GaitCraftPipeline
-from diffusion.runlog import export_pipeline
-from diffusion.samples import write_sample_sheet
 from diffusion.schedule import diffusion_loss, loss_weights, scheduler_from_config, training_target
-from diffusion.trainctx import Progress, TrainContext, restore_rng, write_checkpoint
+from diffusion.training.context import TrainContext
+from diffusion.training.export import export_pipeline
+from diffusion.training.latent_cache import FrameLatentCache
+from diffusion.training.samples import write_sample_sheet
 
 
-def _resume(ctx: TrainContext, conditioned_unet: ConditionedUNet, ema: EMAModel, opt, lr_sched) -> int:
-    """Load the diffusion-phase state of `ctx.resume`; returns the step to continue from."""
-    folder, state = ctx.resume
-    ctx.autoencoder.load_state_dict(load_weights(folder, "autoencoder"))
+def _resume(ctx: TrainContext, ema: EMAModel) -> int:
+    """Load the diffusion-phase checkpoint `ctx.resume` (after `accelerator.prepare`); returns its step."""
+    state, tensors = ctx.restore()
+    ctx.autoencoder.load_state_dict(tensors["autoencoder"])
     ctx.autoencoder.register_to_config(scaling_factor=state["ae_scaling_factor"])
-    restore_rng(ctx, folder, state)
-    if state["step"] == 0:
-        return 0
-    # checkpoints store it as "denoiser" (its former name), kept so that existing runs resume
-    conditioned_unet.load_state_dict(load_weights(folder, "denoiser"))
-    shadow = load_weights(folder, "ema")
+    shadow = tensors["ema"]
     ema.load_state_dict({**state["ema"], "shadow_params": [shadow[str(i)] for i in range(len(shadow))]})
-    saved = load_optimizer(folder)
-    opt.load_state_dict(saved["optimizer"])
-    lr_sched.load_state_dict(saved["lr_scheduler"])
-    return state["step"]
+    return state["phase_step"]
+
+
+def _checkpoint(ctx: TrainContext, step: int, ema: EMAModel) -> None:
+    """Checkpoint phase 2 at `step`: accelerate's objects, plus the frozen autoencoder and the EMA weights."""
+    ema_state = {k: v for k, v in ema.state_dict().items() if k != "shadow_params"}
+    ctx.checkpoint("diffusion", step, {"autoencoder": ctx.autoencoder.state_dict(),
+                                       "ema": {str(i): p for i, p in enumerate(ema.shadow_params)}},
+                   {"ema": ema_state})
 
 
 def _pipeline(ctx: TrainContext, conditioned_unet: ConditionedUNet) -> GaitCraftPipeline:
@@ -60,7 +59,7 @@ def _with_ema(ctx: TrainContext, conditioned_unet: ConditionedUNet, ema: EMAMode
 
 
 def diffusion_phase(ctx: TrainContext) -> Path | None:
-    """Train to `train.steps` steps (or where `ctx.limits` stops it) and export `out_dir/model`; returns that
+    """Train to `train.steps` steps (or where `ctx.limits` stops it) and export the run's `model/`; returns that
     folder, or None when the limits allowed no UNet step yet (nothing to export)."""
     tc, s, acc = ctx.cfg.train, ctx.cfg.schedule, ctx.accelerator
     ae = ctx.autoencoder.eval().requires_grad_(False)
@@ -69,12 +68,16 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
     lr_sched = get_scheduler(tc.lr_schedule, opt, num_warmup_steps=tc.lr_warmup_steps, num_training_steps=tc.steps)
     ema = EMAModel(conditioned_unet.parameters(), decay=tc.ema_decay, use_ema_warmup=True, power=3 / 4)
     noise_sched = scheduler_from_config(s, "ddpm")
-    step = _resume(ctx, conditioned_unet, ema, opt, lr_sched) if ctx.resume is not None else 0
     latents = FrameLatentCache(ae, tc.latent_cache_mb * 2**20)
-    model, opt = acc.prepare(conditioned_unet, opt)
+    model, opt, lr_sched = acc.prepare(conditioned_unet, opt, lr_sched)
+    if ctx.resume is not None:
+        step = _resume(ctx, ema)
+    else:  # the phase's starting point: a killed run need not redo phase 1
+        step = 0
+        _checkpoint(ctx, step, ema)
     ema.to(acc.device)
     stop = ctx.limits.stop("diffusion", tc.steps, ctx.autoencoder_steps)
-    progress = Progress(ctx, "diffusion", step, stop, tc.batch_size)
+    progress = ctx.progress("diffusion", step, stop, tc.batch_size)
     while step < stop:
         batch = next(ctx.batches)
         b = batch.sil.shape[0]
@@ -94,22 +97,17 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
         opt.zero_grad(set_to_none=True)
         ema.step(conditioned_unet.parameters())
         step += 1
-        progress.update(step, loss.item(), None, lr_sched.get_last_lr()[0], float(grad_norm))
+        progress.update(step, {"loss": loss.item(), "lr": lr_sched.get_last_lr()[0], "grad_norm": float(grad_norm)})
         if tc.sample_every and step % tc.sample_every == 0:
-            path = ctx.out_dir / "samples" / f"step-{step:07d}.png"
+            path = ctx.run.folder.root / "samples" / f"step-{step:07d}.png"
             _with_ema(ctx, conditioned_unet, ema, partial(write_sample_sheet, path=path, steps=s.sample_steps,
                                                           guidance_scale=s.guidance_scale))
         if step % tc.checkpoint_every == 0 or step == stop:
-            ema_state = {k: v for k, v in ema.state_dict().items() if k != "shadow_params"}
-            write_checkpoint(ctx, "diffusion", step,
-                             {"autoencoder": ae.state_dict(), "denoiser": acc.unwrap_model(model).state_dict(),
-                              "ema": {str(i): p for i, p in enumerate(ema.shadow_params)}},
-                             {"optimizer": opt.state_dict(), "lr_scheduler": lr_sched.state_dict()},
-                             {"ema": ema_state})
+            _checkpoint(ctx, step, ema)
     progress.close()
     if step == 0:
         return None
-    target = ctx.out_dir / "model"
+    target = ctx.run.folder.model
     _with_ema(ctx, conditioned_unet, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype))
     acc.wait_for_everyone()
     return target

@@ -1,26 +1,23 @@
-"""Shared training state: the batch type, the context both phases use, model building and progress/checkpoint helpers."""
+"""What the generator's two phases share: the batch type and stream, the step limits, the context (models, trainer
+RNG, the kit's `TrainingRun`), model building and the checkpoint helpers."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
 from tqdm.auto import tqdm
 
 from conditioning.encoder import ConditionEncoder
 from conditioning.vocab import ConditionVocab
 from diffusion.autoencoder import SilhouetteAutoencoder
-from diffusion.checkpoint import load_weights, rng_restore, rng_snapshot, save_checkpoint
 from diffusion.config import ExperimentConfig
 from diffusion.data import to_model_frames
-from diffusion.runlog import CsvLog
 from diffusion.unet import SpatioTemporalUNet
-from gaitcraft.errors import DataError
+from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.training import Checkpoint, Progress, TrainingRun
 
 
 @dataclass
@@ -60,27 +57,60 @@ class TrainContext:
     """Everything the phases share."""
 
     cfg: ExperimentConfig
-    accelerator: Accelerator
-    out_dir: Path
+    run: TrainingRun
     autoencoder: SilhouetteAutoencoder
     unet: SpatioTemporalUNet
     encoder: ConditionEncoder
-    generator: torch.Generator
+    generator: torch.Generator  # the trainer's RNG: frames, noise, timesteps, condition dropout
     batches: BatchStream
-    log: CsvLog | None  # None on non-main processes
-    resume: tuple[Path, dict[str, Any]] | None
+    resume: Checkpoint | None  # the checkpoint the current phase continues from (None once consumed)
     limits: StepLimits = field(default_factory=StepLimits)
 
     @property
-    def ckpt_dir(self) -> Path:
-        """Where checkpoints go."""
-        return self.out_dir / "checkpoints"
+    def accelerator(self):
+        """The run's `accelerate.Accelerator`."""
+        return self.run.accelerator
 
     @property
     def autoencoder_steps(self) -> int:
         """The steps phase 1 takes in this run: none when the autoencoder comes trained (`pretrained`, `init_from`)."""
         c = self.cfg
         return 0 if c.train.init_from or c.autoencoder_training.pretrained else c.autoencoder_training.steps
+
+    def steps_before(self, phase: str) -> int:
+        """The run's steps before `phase`'s first: the log's and the checkpoints' step is the run's."""
+        return self.autoencoder_steps if phase == "diffusion" else 0
+
+    def progress(self, phase: str, step: int, stop: int, samples_per_step: int) -> Progress:
+        """The bar and log of `phase` from its `step` to `stop`."""
+        return self.run.progress(stop, step, desc=phase, log_every=self.cfg.train.log_every, phase=phase,
+                                 offset=self.steps_before(phase), show=("loss",),
+                                 samples_per_step=self.accelerator.num_processes * samples_per_step)
+
+    def checkpoint(self, phase: str, step: int, tensors: dict[str, dict[str, torch.Tensor]] | None = None,
+                   extra: dict[str, Any] | None = None) -> None:
+        """Checkpoint `phase` at its `step` (on every process): what accelerate prepared, `tensors` (groups of named
+        tensors, e.g. a frozen autoencoder's weights), the trainer RNG and the batches drawn so far."""
+        flat = {f"{group}.{k}": v for group, sd in (tensors or {}).items() for k, v in sd.items()}
+        state = {"phase": phase, "phase_step": step, "batches": self.batches.drawn,
+                 "ae_scaling_factor": self.autoencoder.config.scaling_factor, **(extra or {})}
+        self.run.save(self.steps_before(phase) + step, state, {**flat, "rng.trainer": self.generator.get_state()})
+
+    def restore(self) -> tuple[dict[str, Any], dict[str, dict[str, torch.Tensor]]]:
+        """Load `resume` into what accelerate prepared and into the RNGs; returns its JSON state and its tensor
+        groups. The trainer RNG is exact on one process; other ranks reseed from (seed, rank, step)."""
+        self.run.restore()
+        state, groups = self.resume.state, {}
+        for key, value in self.resume.tensors().items():
+            group, name = key.split(".", 1)
+            groups.setdefault(group, {})[name] = value
+        if "rng" not in groups:
+            raise CheckpointError("checkpoint has no trainer RNG state", self.resume.folder)
+        self.generator.set_state(groups["rng"]["trainer"])
+        rank = self.accelerator.process_index
+        if rank:
+            self.generator.manual_seed(self.cfg.train.seed + 1000 * rank + 7919 * state["phase_step"])
+        return state, groups
 
 
 def build_models(cfg: ExperimentConfig, vocab: ConditionVocab) -> tuple[SilhouetteAutoencoder, SpatioTemporalUNet,
@@ -142,64 +172,3 @@ class BatchStream:
 def batch_stream(data: Iterable[dict], num_frames: int, device: torch.device, skip: int = 0) -> BatchStream:
     """A `BatchStream` over `data`, its first `skip` batches drawn and dropped (where a resumed run continues)."""
     return BatchStream(data, num_frames, device, skip)
-
-
-@dataclass
-class Progress:
-    """Progress bar (loss, steps/s), CSV rows every `log_every` steps, on the main process only."""
-
-    ctx: TrainContext
-    phase: str
-    step: int
-    total: int
-    samples_per_step: int
-    _bar: Any = field(init=False, default=None)
-    _t0: float = field(init=False, default_factory=time.perf_counter)
-    _t_last: float = field(init=False, default_factory=time.perf_counter)
-    _s_last: int = field(init=False, default=0)
-
-    def __post_init__(self) -> None:
-        self._s_last = self.step
-        self._bar = tqdm(total=self.total, initial=self.step, desc=self.phase, dynamic_ncols=True,
-                         disable=not self.ctx.accelerator.is_main_process)
-
-    def update(self, step: int, loss: float, metric: float | None, lr: float, grad_norm: float) -> None:
-        """Record that `step` finished with these numbers."""
-        self.step = step
-        self._bar.update(1)
-        if step % self.ctx.cfg.train.log_every and step != self.total:
-            return
-        now = time.perf_counter()
-        rate = (step - self._s_last) / max(now - self._t_last, 1e-9)
-        self._t_last, self._s_last = now, step
-        self._bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-        if self.ctx.log is not None:
-            n = self.ctx.accelerator.num_processes * self.samples_per_step
-            self.ctx.log.write(phase=self.phase, step=step, loss=loss, metric="" if metric is None else metric,
-                               lr=lr, grad_norm=grad_norm, steps_per_s=rate, samples_per_s=rate * n,
-                               elapsed_s=now - self._t0)
-
-    def close(self) -> None:
-        """Close the bar."""
-        self._bar.close()
-
-
-def write_checkpoint(ctx: TrainContext, phase: str, step: int, weights: dict[str, dict[str, torch.Tensor]],
-                     optimizer: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Save a resumable checkpoint (main process only) with the RNG states and `extra` JSON state."""
-    ctx.accelerator.wait_for_everyone()
-    if ctx.accelerator.is_main_process:
-        rng_t, rng_js = rng_snapshot(ctx.generator)
-        state = {"phase": phase, "step": step, "rng": rng_js, "batches": ctx.batches.drawn,
-                 "ae_scaling_factor": ctx.autoencoder.config.scaling_factor, **extra}
-        save_checkpoint(ctx.ckpt_dir, f"{phase}-{step:07d}", {**weights, "rng": rng_t}, optimizer, state,
-                        ctx.cfg.train.keep_checkpoints)
-
-
-def restore_rng(ctx: TrainContext, folder: Path, state: dict[str, Any]) -> None:
-    """Restore the RNG states of a checkpoint. Exact on one process; other ranks reseed from (seed, rank, step)."""
-    tensors = load_weights(folder, "rng")
-    rank = ctx.accelerator.process_index
-    rng_restore(ctx.generator, tensors, state["rng"])
-    if rank:
-        ctx.generator.manual_seed(ctx.cfg.train.seed + 1000 * rank + 7919 * state["step"])
