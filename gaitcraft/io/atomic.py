@@ -33,19 +33,16 @@ def _naming_target(e: OSError, path: Path, tmp: str) -> OSError:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
-    """Open a temp file beside `path`; on clean exit it replaces `path` atomically, on error it is removed."""
-    path = Path(path)
+def _temp_beside(path: Path, prefix: str, suffix: str) -> Iterator[tuple[int, str]]:
+    """(fd, name) of a new temp file in `path`'s folder. When the block ends cleanly the file gets the usual
+    mode and replaces `path`; on any error it is removed and an `OSError` names `path`, not the temp file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     except OSError as e:  # names a random temp file that was never made
         raise OSError(e.errno, e.strerror, str(path)) from e
     try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield fd, tmp
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException as e:
@@ -53,6 +50,16 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         if isinstance(e, OSError) and _naming_target(e, path, tmp) is not e:
             raise _naming_target(e, path, tmp) from e
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Open a temp file beside `path`; on clean exit it replaces `path` atomically, on error it is removed."""
+    path = Path(path)
+    with _temp_beside(path, f".{path.name}.", ".tmp") as (fd, _), os.fdopen(fd, mode) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -73,21 +80,9 @@ def atomic_save(path: str | Path, writer, suffix: str | None = None) -> None:
     `suffix` keeps the extension those libraries use to pick a format (defaults to the target's).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
-    except OSError as e:  # names a random temp file that was never made
-        raise OSError(e.errno, e.strerror, str(path)) from e
-    os.close(fd)
-    try:
+    with _temp_beside(path, f".{path.stem}.", suffix or path.suffix) as (fd, tmp):
+        os.close(fd)
         writer(tmp)
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException as e:
-        _remove(tmp)
-        if isinstance(e, OSError) and _naming_target(e, path, tmp) is not e:
-            raise _naming_target(e, path, tmp) from e
-        raise
 
 
 def _remove(tmp: str) -> None:

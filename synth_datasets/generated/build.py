@@ -22,6 +22,7 @@ from accelerate import PartialState
 from diffusion.pipeline import GaitCraftPipeline
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
+from gaitcraft.io.atomic import remove_stale_temps
 from synth_datasets.generated.finalize import finalize
 from synth_datasets.generated.generator import load_generator, model_conditions, model_dir, model_hash
 from synth_datasets.generated.plan import SeqJob, plan_jobs, shard
@@ -34,7 +35,6 @@ from synth_datasets.generated.store import (
     finished_index,
     read_excluded,
     record_checks,
-    remove_stale_temps,
 )
 
 #: The quality checks run between generation and the card: `checks(index, excluded, figures)` is handed the

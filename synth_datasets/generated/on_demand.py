@@ -17,7 +17,7 @@ from conditioning.vocab import check_views
 from diffusion.guidance import Guidance, guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import ConfigError
-from gaitcraft.io.atomic import atomic_write_text
+from gaitcraft.io.atomic import atomic_write_text, remove_stale_temps
 from gaitcraft.io.manifest import manifest_row, write_manifest
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.types import SequenceLabels
@@ -25,7 +25,7 @@ from synth_datasets.generated.generator import load_generator, model_dir, model_
 from synth_datasets.generated.plan import SeqJob
 from synth_datasets.generated.previews import write_previews
 from synth_datasets.generated.sampling import generate_jobs
-from synth_datasets.generated.store import META, pkl_path, read_rows, remove_stale_temps
+from synth_datasets.generated.store import META, pkl_path, read_rows
 
 RUN_FILE = "generate.json"
 #: Subject-id prefixes of generated sequences: training identity '001' -> 'gen001'; novel ones -> 'novel001s0'.

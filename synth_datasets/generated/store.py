@@ -110,17 +110,6 @@ def is_excluded(excluded: dict[str, str], key: tuple[str, str, str]) -> bool:
     return key[0] in excluded or "/".join(key) in excluded
 
 
-def remove_stale_temps(root: Path) -> int:
-    """Delete temp files a killed run left behind (`.<name>.<random>.tmp`, from `gaitcraft.io.atomic`): in a
-    view folder OpenGait would load them as a modality. Call only while no process writes. Returns the count."""
-    n = 0
-    for f in Path(root).rglob(".*.tmp"):
-        if f.is_file():
-            f.unlink(missing_ok=True)
-            n += 1
-    return n
-
-
 def checks_recorded(root: Path) -> bool:
     """Whether a run already recorded check results here (a rerun must not audit the already-pruned set again)."""
     meta = Path(root) / META
