@@ -7,8 +7,8 @@ import math
 import torch
 import torch.nn as nn
 
-from conditioning.vocab import FACTORS
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factor_names
 
 
 class FourierViewEncoder(nn.Module):
@@ -35,8 +35,9 @@ def drop_masks(batch: int, probs: dict[str, float], p_all: float, generator: tor
     Each factor is dropped independently with `probs[factor]`; with probability `p_all` all are dropped together,
     so the model learns both the per-factor and the fully unconditional predictions.
     """
-    if unknown := set(probs) - set(FACTORS):
-        raise ConfigError(f"unknown factors {sorted(unknown)} in condition dropout; valid: {', '.join(FACTORS)}")
+    names = factor_names()
+    if unknown := set(probs) - set(names):
+        raise ConfigError(f"unknown factors {sorted(unknown)} in condition dropout; valid: {', '.join(names)}")
     all_drop = torch.rand(batch, generator=generator) < p_all
-    masks = {f: all_drop | (torch.rand(batch, generator=generator) < probs.get(f, 0.0)) for f in FACTORS}
+    masks = {f: all_drop | (torch.rand(batch, generator=generator) < probs.get(f, 0.0)) for f in names}
     return {f: m.to(device) for f, m in masks.items()}

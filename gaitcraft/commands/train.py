@@ -42,6 +42,7 @@ def run(args) -> int:
     from diffusion.trainctx import StepLimits
     from gaitcraft.config_build import config_file
     from gaitcraft.errors import ConfigError
+    from gaitcraft.factors import factors
     from gaitcraft.splits import training_index
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
@@ -50,8 +51,8 @@ def run(args) -> int:
     cfg = load_config(config_file("diffusion", args.config))
     index = training_index(args.data, args.partition, args.allow_test_ids)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
-    print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "
-          f"(clothing {', '.join(vocab.clothing)}; carry {', '.join(vocab.carry)})")
+    values = "; ".join(f"{f.name} {', '.join(vocab.values(f.name))}" for f in factors("categorical"))
+    print(f"training on {len(index)} sequences of {len(vocab.identities)} identities ({values})")
     limits = StepLimits(args.max_steps, args.max_ae_steps, args.max_unet_steps)
     model = train(cfg, loader, args.out, vocab, limits=limits)
     if model is None:
