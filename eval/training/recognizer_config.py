@@ -13,6 +13,7 @@ from typing import Any
 from eval.models.gaitbase_config import GaitBaseArchitecture
 from gaitcraft.config_build import build_dataclass, config_file, plain, read_config_file
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import classifier_heads
 from gaitcraft.precision import MIXED_PRECISIONS
 
 
@@ -97,13 +98,14 @@ class RecognizerConfig:
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    """Attribute classifiers (view, clothing, carry) on the GaitBase backbone family.
+    """Attribute classifiers (view, clothing, carry: `gaitcraft.factors.classifier_heads`) on the GaitBase
+    backbone family.
 
     Batches are drawn P x K like the recognizer's; the loss is the sum of one cross-entropy per attribute.
     """
 
     name: str = "attributes"
-    attributes: tuple[str, ...] = ("view", "clothing", "carry")
+    attributes: tuple[str, ...] = field(default_factory=classifier_heads)
     label_smoothing: float = 0.0
     model: GaitBaseArchitecture = field(default_factory=GaitBaseArchitecture)
     optim: OptimSection = field(default_factory=OptimSection)
@@ -118,9 +120,9 @@ class ClassifierConfig:
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> ClassifierConfig:
         """Build from nested dicts; unknown sections or keys raise `ConfigError`."""
         cfg = build_dataclass(cls, raw, where)
-        bad = sorted(set(cfg.attributes) - {"view", "clothing", "carry"})
+        bad = sorted(set(cfg.attributes) - set(classifier_heads()))
         if bad or not cfg.attributes:
-            raise ConfigError(f"{where}: attributes {list(cfg.attributes)}; valid: view, clothing, carry")
+            raise ConfigError(f"{where}: attributes {list(cfg.attributes)}; valid: {', '.join(classifier_heads())}")
         return cfg
 
 
