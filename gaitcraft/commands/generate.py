@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
-from gaitcraft.factors import factors
+from gaitcraft.factors import factor, factors
 
 
 def add_parser(sub, name: str, summary: str):
@@ -26,8 +26,9 @@ def add_parser(sub, name: str, summary: str):
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--identity", help="a training identity of the model (written as subject gen<ID>)")
     who.add_argument("--novel", type=int, metavar="N", help="N novel identities (sampled away from training ones)")
-    p.add_argument("--view", type=float, nargs="+", default=[90.0], metavar="DEG",
-                   help="views in degrees, [0, 360) (default 90)")
+    view = factor("view")
+    p.add_argument("--view", type=float, nargs="+", default=[view.default], metavar="DEG",
+                   help=f"{view.help} (default {view.default:g})")
     for f in factors("categorical"):  # --clothing, --carry
         p.add_argument(f"--{f.name}", default=f.default, help=f"{f.help} (default {f.default})")
     p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")

@@ -17,7 +17,7 @@ from conditioning.vocab import check_views
 from diffusion.guidance import Guidance, guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import ConfigError
-from gaitcraft.factors import factors
+from gaitcraft.factors import factor, factors
 from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.io.manifest import manifest_row, write_manifest
 from gaitcraft.io.opengait_tree import write_partition
@@ -88,7 +88,7 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
         raise ConfigError(f"--novel must be at least 1, got {novel}")
     if steps < 1 or batch_size < 1:
         raise ConfigError(f"--steps and --batch must be at least 1, got {steps} and {batch_size}")
-    views = [float(v) for v in (views or [90.0])]
+    views = [float(v) for v in (views or [factor("view").default])]
     check_views(views)
     guidance_variants(guidance)  # unknown factor names fail here, before any work
     root = Path(out)
