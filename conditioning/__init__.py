@@ -4,7 +4,7 @@ The factors themselves (identity, clothing, carry, view) are declared in `gaitcr
 
 from conditioning.conditions import Conditions
 from conditioning.encoder import ConditionEncoder
-from conditioning.encoders import FourierViewEncoder, drop_masks
+from conditioning.encoders import FourierAngleEncoder, drop_masks
 from conditioning.identity import IdentityRecipe, interpolate, mix
 from conditioning.novel import nn_distance_scale, sample_novel
 from conditioning.vocab import ConditionVocab, check_numbers, check_views
@@ -13,7 +13,7 @@ __all__ = [
     "ConditionEncoder",
     "ConditionVocab",
     "Conditions",
-    "FourierViewEncoder",
+    "FourierAngleEncoder",
     "IdentityRecipe",
     "check_numbers",
     "check_views",

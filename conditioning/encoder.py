@@ -12,7 +12,7 @@ import torch.nn as nn
 from diffusers import ConfigMixin, ModelMixin
 
 from conditioning.conditions import Conditions
-from conditioning.encoders import FourierViewEncoder
+from conditioning.encoders import FourierAngleEncoder
 from conditioning.identity_bank import IdentityBankMixin
 from conditioning.vocab import ConditionVocab, check_numbers
 from gaitcraft.errors import ConfigError
@@ -96,7 +96,7 @@ class ConditionEncoder(IdentityBankMixin, ModelMixin, ConfigMixin):
         elif f.embedding == "table":
             setattr(self, f"{f.name}_emb", nn.Embedding(len(settings[f.vocab_key]), factor_dim))
         else:
-            setattr(self, f"{f.name}_enc", FourierViewEncoder(settings[f.size_key], factor_dim))
+            setattr(self, f"{f.name}_enc", FourierAngleEncoder(settings[f.size_key], factor_dim))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None = None, **kwargs: Any) -> ConditionEncoder:

@@ -1,4 +1,4 @@
-"""Per-factor encoders: Fourier features of the view angle, and per-factor classifier-free-guidance dropout."""
+"""Per-factor encoders: Fourier features of an angle (the view), and per-factor classifier-free-guidance dropout."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from gaitcraft.errors import ConfigError
 from gaitcraft.factors import factor_names
 
 
-class FourierViewEncoder(nn.Module):
-    """View angle in degrees `[b]` -> `[b, out_dim]` through sin/cos of k*angle (k = 1..frequencies) and an MLP.
+class FourierAngleEncoder(nn.Module):
+    """An angle in degrees `[b]` (the view) -> `[b, out_dim]` through sin/cos of k*angle (k = 1..frequencies) and
+    an MLP: the 'fourier' embedding of `gaitcraft.factors`.
 
     The features are periodic in 360 degrees and continuous, so unseen angles such as 45 or 99 are valid inputs.
     """

@@ -21,8 +21,8 @@ from gaitcraft.errors import ConfigError
 
 #: What a factor's values are: training identities (ids, recipes or vectors), strings from a vocabulary, or numbers.
 KINDS = ("identity", "categorical", "continuous")
-#: How the condition encoder embeds a factor: a bank of identity vectors then a projection, one learned vector per
-#: value, or sin/cos features of an angle in degrees then an MLP.
+#: How the condition encoder embeds a factor: a bank of identity vectors then a projection ('bank'), one learned
+#: vector per value ('table'), or sin/cos features of an angle in degrees then an MLP ('fourier').
 EMBEDDINGS = {"identity": ("bank",), "categorical": ("table",), "continuous": ("fourier",)}
 
 
@@ -73,6 +73,9 @@ class Factor:
                               f"{' or '.join(EMBEDDINGS[self.kind])}, not {self.embedding!r}")
         if self.kind == "continuous" and self.value_range is None:
             raise ConfigError(f"factor {self.name!r}: a continuous factor needs a value_range")
+        if self.embedding == "fourier" and not (self.periodic and tuple(self.value_range) == (0.0, 360.0)):
+            raise ConfigError(f"factor {self.name!r}: a 'fourier' embedding takes an angle in degrees, "
+                              "value_range (0, 360) and periodic")
         for key in ("label", "vocab_key"):
             if not getattr(self, key):
                 object.__setattr__(self, key, self.name)

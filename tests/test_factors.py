@@ -84,6 +84,8 @@ def test_bad_declarations_and_values_are_one_line_errors():
         Factor("speed", "categorical", embedding="fourier")
     with pytest.raises(ConfigError, match="needs a value_range"):
         Factor("pace", "continuous", embedding="fourier")
+    with pytest.raises(ConfigError, match="takes an angle in degrees"):
+        Factor("pace", "continuous", value_range=(0.0, 3.0), embedding="fourier")
     with pytest.raises(ConfigError, match="unknown factor 'clothes'; valid: identity, clothing, carry, view"):
         factor("clothes")
     with pytest.raises(ConfigError, match=r"view 400.0 is outside \[0, 360\) degrees \(0 = toward the camera"):
