@@ -48,8 +48,8 @@ def wrong_labels(labels: list, vocab) -> dict[str, dict]:
         "true": true,
         "wrong view": {**true, "view": [(v + 90.0) % 360.0 for v in true["view"]]},
         "wrong identity": {**true, "identity": list(np.roll(true["identity"], len(labels) // 2))},
-        "wrong clothing": {**true, "clothing": [other(vocab.clothing, c) for c in true["clothing"]]},
-        "wrong carry": {**true, "carry": [other(vocab.carry, c) for c in true["carry"]]},
+        "wrong clothing": {**true, "clothing": [other(vocab.values("clothing"), c) for c in true["clothing"]]},
+        "wrong carry": {**true, "carry": [other(vocab.values("carry"), c) for c in true["carry"]]},
         "all null": {"identity": None, "clothing": None, "carry": None, "view": None},
     }
 

@@ -171,7 +171,8 @@ def main() -> None:
 
     cfg = load_config(args.config)
     ids = [f"{i:03d}" for i in range(1, 101)]
-    vocab = ConditionVocab.from_labels(ids, ["normal", "coat"], ["none", "shoulder_bag", "backpack", "handbag", "bag"])
+    vocab = ConditionVocab.from_labels(identity=ids, clothing=["normal", "coat"],
+                                       carry=["none", "shoulder_bag", "backpack", "handbag", "bag"])
     ae, unet, enc = build_models(cfg, vocab)
     frames, s = cfg.train.num_frames, cfg.schedule
     pipe = GaitCraftPipeline(unet.eval(), ae.eval(), enc.eval(),

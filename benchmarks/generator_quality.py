@@ -61,8 +61,8 @@ def training_identity_jobs(train: DatasetIndex, ids: list[str]) -> list[SeqJob]:
     jobs = []
     for rec in train.filter(subjects=ids, seq_types=GEN_TYPES):
         lab = rec.labels
-        jobs.append(SeqJob(lab.subject, lab.seq_type, float(lab.view), lab.clothing, lab.carry,
-                           IdentityRecipe("train", (lab.subject,))))
+        jobs.append(SeqJob(lab.subject, lab.seq_type, float(lab.view), IdentityRecipe("train", (lab.subject,)),
+                           lab.categorical_labels()))
     return sorted(jobs, key=lambda j: j.key)
 
 
@@ -70,7 +70,7 @@ def claim_work_dir(root: Path, jobs: list[SeqJob], sha: str, spec: GeneratedSpec
     """Record what a generated tree holds (model, sampler, every job's conditions) and refuse to reuse a tree
     made for other settings: finished files are skipped by key, so a stale tree would be scored as new."""
     record = {"model_sha256": sha, "spec": {"guidance": spec.guidance, "steps": spec.steps, "frames": spec.frames,
-                                            "seed": spec.seed, "jobs": [[*j.key, j.clothing, j.carry] for j in jobs]}}
+                                            "seed": spec.seed, "jobs": [[*j.key, *j.conditions.values()] for j in jobs]}}
     try:
         check_output(root, record)  # the same claim `gaitcraft synth` makes on its --out
     except ConfigError as e:

@@ -43,7 +43,8 @@ def random_model(folder: Path) -> Path:
     from diffusion.training import build_models
 
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default.yaml")
-    vocab = ConditionVocab.from_labels([f"{i:03d}" for i in range(1, 21)], ["normal", "coat"], ["none", "bag"])
+    vocab = ConditionVocab.from_labels(identity=[f"{i:03d}" for i in range(1, 21)], clothing=["normal", "coat"],
+                                       carry=["none", "bag"])
     torch.manual_seed(0)
     ae, unet, enc = build_models(cfg, vocab)
     s = cfg.schedule

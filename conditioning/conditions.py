@@ -7,26 +7,26 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from conditioning.vocab import FACTORS
-
 
 @dataclass(frozen=True)
 class Conditions:
-    """Condition values for a batch of b sequences.
+    """Condition values for a batch of b sequences, one entry per factor (`gaitcraft.factors`).
 
-    identity: `[b, identity_dim]` identity vectors (bank rows, mixtures, interpolations ...).
-    clothing: `[b]` clothing indices; carry: `[b]` carry indices; view: `[b]` degrees.
-    null:     `{factor: [b] bool}`; True replaces that factor by its learned null embedding.
+    values: `{factor: tensor}`: the identity as `[b, identity_dim]` vectors (bank rows, mixtures,
+            interpolations ...), a categorical factor as `[b]` vocabulary indices, a continuous one as `[b]` numbers
+            (the view in degrees).
+    null:   `{factor: [b] bool}`; True replaces that factor by its learned null embedding.
     """
 
-    identity: torch.Tensor
-    clothing: torch.Tensor
-    carry: torch.Tensor
-    view: torch.Tensor
+    values: dict[str, torch.Tensor]
     null: dict[str, torch.Tensor]
 
     def __len__(self) -> int:
-        return int(self.identity.shape[0])
+        return int(next(iter(self.values.values())).shape[0])
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        """The values of factor `name`."""
+        return self.values[name]
 
     def with_null(self, factors: Iterable[str]) -> Conditions:
         """A copy where `factors` are null for every item (used by classifier-free guidance)."""
@@ -36,14 +36,12 @@ class Conditions:
 
     def to(self, device: torch.device | str) -> Conditions:
         """Move every tensor to `device`."""
-        return Conditions(self.identity.to(device), self.clothing.to(device), self.carry.to(device),
-                          self.view.to(device), {f: m.to(device) for f, m in self.null.items()})
+        return Conditions({f: v.to(device) for f, v in self.values.items()},
+                          {f: m.to(device) for f, m in self.null.items()})
 
     @staticmethod
     def cat(parts: list[Conditions]) -> Conditions:
         """Concatenate batches along b."""
-        return Conditions(
-            torch.cat([p.identity for p in parts]), torch.cat([p.clothing for p in parts]),
-            torch.cat([p.carry for p in parts]), torch.cat([p.view for p in parts]),
-            {f: torch.cat([p.null[f] for p in parts]) for f in FACTORS},
-        )
+        first = parts[0]
+        return Conditions({f: torch.cat([p.values[f] for p in parts]) for f in first.values},
+                          {f: torch.cat([p.null[f] for p in parts]) for f in first.null})

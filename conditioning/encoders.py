@@ -1,4 +1,4 @@
-"""Per-factor encoders: Fourier features of the view angle, and per-factor classifier-free-guidance dropout."""
+"""Per-factor encoders: Fourier features of an angle (the view), and per-factor classifier-free-guidance dropout."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import math
 import torch
 import torch.nn as nn
 
-from conditioning.vocab import FACTORS
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factor_names
 
 
-class FourierViewEncoder(nn.Module):
-    """View angle in degrees `[b]` -> `[b, out_dim]` through sin/cos of k*angle (k = 1..frequencies) and an MLP.
+class FourierAngleEncoder(nn.Module):
+    """An angle in degrees `[b]` (the view) -> `[b, out_dim]` through sin/cos of k*angle (k = 1..frequencies) and
+    an MLP: the 'fourier' embedding of `gaitcraft.factors`.
 
     The features are periodic in 360 degrees and continuous, so unseen angles such as 45 or 99 are valid inputs.
     """
@@ -35,8 +36,9 @@ def drop_masks(batch: int, probs: dict[str, float], p_all: float, generator: tor
     Each factor is dropped independently with `probs[factor]`; with probability `p_all` all are dropped together,
     so the model learns both the per-factor and the fully unconditional predictions.
     """
-    if unknown := set(probs) - set(FACTORS):
-        raise ConfigError(f"unknown factors {sorted(unknown)} in condition dropout; valid: {', '.join(FACTORS)}")
+    names = factor_names()
+    if unknown := set(probs) - set(names):
+        raise ConfigError(f"unknown factors {sorted(unknown)} in condition dropout; valid: {', '.join(names)}")
     all_drop = torch.rand(batch, generator=generator) < p_all
-    masks = {f: all_drop | (torch.rand(batch, generator=generator) < probs.get(f, 0.0)) for f in FACTORS}
+    masks = {f: all_drop | (torch.rand(batch, generator=generator) < probs.get(f, 0.0)) for f in names}
     return {f: m.to(device) for f, m in masks.items()}

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from gaitcraft.errors import ConfigError
-from gaitcraft.vocab import check_value
-
-#: The conditioning factors, in the order the encoder concatenates them.
-FACTORS: tuple[str, ...] = ("identity", "clothing", "carry", "view")
+from gaitcraft.factors import Factor, factor, vocabulary_factors
 
 
 def _listing(values: Sequence[str], limit: int = 20) -> str:
@@ -24,57 +20,70 @@ def _listing(values: Sequence[str], limit: int = 20) -> str:
 
 @dataclass(frozen=True)
 class ConditionVocab:
-    """The values each categorical factor can take: training identities, clothing and carry values."""
+    """The values each factor with a vocabulary can take (`gaitcraft.factors.vocabulary_factors`): the training
+    identities, and the clothing, carry, ... values of the training data.
 
-    identities: tuple[str, ...]
-    clothing: tuple[str, ...]
-    carry: tuple[str, ...]
+    tables: {factor name: values}, in declaration order.
+    """
+
+    tables: dict[str, tuple[str, ...]]
 
     @classmethod
-    def from_labels(cls, subjects: Iterable[str], clothing: Iterable[str], carry: Iterable[str]) -> ConditionVocab:
-        """Build the vocabulary from the training set's labels (sorted unique values; clothing/carry are checked)."""
-        clothing = sorted({check_value("clothing", c) for c in clothing})
-        carry = sorted({check_value("carry", c) for c in carry})
-        ids = sorted({str(s) for s in subjects})
-        if not ids or not clothing or not carry:
+    def from_labels(cls, **labels: Iterable[str]) -> ConditionVocab:
+        """Build the vocabulary from the training set's labels, one keyword per factor (`identity=subjects,
+        clothing=..., carry=...`): sorted unique values; categorical values are checked against the factor's."""
+        wanted = vocabulary_factors()
+        if set(labels) != {f.name for f in wanted}:
+            raise ConfigError(f"vocabulary labels given for {sorted(labels)}; expected {[f.name for f in wanted]}")
+        tables = {f.name: tuple(sorted({str(v) for v in labels[f.name]} if f.kind == "identity"
+                                       else {f.check_value(v) for v in labels[f.name]})) for f in wanted}
+        if not all(tables.values()):
             raise ConfigError("cannot build a condition vocabulary from empty labels")
-        return cls(tuple(ids), tuple(clothing), tuple(carry))
+        return cls(tables)
 
-    def values(self, factor: str) -> tuple[str, ...]:
-        """The vocabulary of a categorical factor ('identity', 'clothing' or 'carry')."""
-        table = {"identity": self.identities, "clothing": self.clothing, "carry": self.carry}
-        if factor not in table:
-            raise ConfigError(f"unknown categorical factor {factor!r}; valid: {', '.join(table)}")
-        return table[factor]
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """The training identities (the identity bank's rows, in order)."""
+        return self.tables["identity"]
 
-    def index(self, factor: str, values: Sequence[str]) -> torch.Tensor:
-        """Indices `[b]` of `values` in the `factor` vocabulary; an unknown value raises, listing the valid ones."""
-        vocab = self.values(factor)
+    def values(self, name: str) -> tuple[str, ...]:
+        """The vocabulary of a factor ('identity', 'clothing', 'carry', ...)."""
+        if name not in self.tables:
+            raise ConfigError(f"unknown categorical factor {name!r}; valid: {', '.join(self.tables)}")
+        return self.tables[name]
+
+    def index(self, name: str, values: Sequence[str]) -> torch.Tensor:
+        """Indices `[b]` of `values` in the `name` vocabulary; an unknown value raises, listing the valid ones."""
+        vocab = self.values(name)
         lookup = {v: i for i, v in enumerate(vocab)}
         out = []
         for v in values:
             if v not in lookup:
-                raise ConfigError(f"unknown {factor} {v!r}; this model knows: {_listing(vocab)}")
+                raise ConfigError(f"unknown {name} {v!r}; this model knows: {_listing(vocab)}")
             out.append(lookup[v])
         return torch.tensor(out, dtype=torch.long)
 
     def to_dict(self) -> dict[str, list[str]]:
-        """JSON-ready form (saved with the model)."""
-        return {"identities": list(self.identities), "clothing": list(self.clothing), "carry": list(self.carry)}
+        """JSON-ready form, keyed by each factor's `vocab_key` ('identities', 'clothing', 'carry'); saved with the
+        model and in run configs, and the condition encoder's vocabulary arguments."""
+        return {factor(name).vocab_key: list(values) for name, values in self.tables.items()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ConditionVocab:
+    def from_dict(cls, d: Mapping[str, Any]) -> ConditionVocab:
         """Inverse of `to_dict`; unknown or missing keys are an error."""
-        keys = {"identities", "clothing", "carry"}
+        wanted = vocabulary_factors()
+        keys = {f.vocab_key for f in wanted}
         if set(d) != keys:
             raise ConfigError(f"vocabulary keys {sorted(d)} do not match the expected {sorted(keys)}")
-        return cls(tuple(d["identities"]), tuple(d["clothing"]), tuple(d["carry"]))
+        return cls({f.name: tuple(d[f.vocab_key]) for f in wanted})
+
+
+def check_numbers(f: Factor, values: Sequence[float] | torch.Tensor) -> torch.Tensor:
+    """Values of the continuous factor `f` as a float tensor `[b]`; any value outside its range raises."""
+    vals = values.tolist() if isinstance(values, torch.Tensor) else values
+    return torch.tensor([f.check_number(v) for v in vals], dtype=torch.float32)
 
 
 def check_views(views: Sequence[float] | torch.Tensor) -> torch.Tensor:
     """Views in degrees as a float tensor `[b]`; any value outside [0, 360) (or not finite) raises."""
-    vals = [float(v) for v in (views.tolist() if isinstance(views, torch.Tensor) else views)]
-    for v in vals:
-        if not (math.isfinite(v) and 0.0 <= v < 360.0):
-            raise ConfigError(f"view {v!r} is outside [0, 360) degrees (0 = toward the camera, 90 = side, 180 = away)")
-    return torch.tensor(vals, dtype=torch.float32)
+    return check_numbers(factor("view"), views)

@@ -19,8 +19,9 @@ class ConditionedUNet(nn.Module):
         self.unet = unet
         self.encoder = encoder
 
-    def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, subjects: list[str], clothing: list[str],
-                carry: list[str], view: torch.Tensor, null: dict[str, torch.Tensor]) -> torch.Tensor:
-        """noisy `[b, t, c, h, w]`, timesteps `[b]`, labels of b sequences, CFG null masks -> prediction `[b, t, c, h, w]`."""
-        cond = self.encoder.conditions_from_labels(subjects, clothing, carry, view, null)
+    def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, labels: dict[str, list[str] | torch.Tensor],
+                null: dict[str, torch.Tensor]) -> torch.Tensor:
+        """noisy `[b, t, c, h, w]`, timesteps `[b]`, labels `{factor: b values}`, CFG null masks `{factor: [b]}`
+        -> prediction `[b, t, c, h, w]`."""
+        cond = self.encoder.conditions_from_labels(labels, null)
         return self.unet(noisy, timesteps, self.encoder(cond))

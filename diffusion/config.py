@@ -3,24 +3,29 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conditioning.encoder import ConditionEncoder
 from diffusion.autoencoder import SilhouetteAutoencoder
+from diffusion.loading import config_keys
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factors, vocabulary_factors
 from gaitcraft.training import TrainingConfig
 from gaitcraft.training import load_config as load_any_config
 
-# Model arguments the trainer derives from other sections (so they cannot disagree).
-_DERIVED = {
-    "unet": {"in_channels", "out_channels", "cond_dim", "num_frames", "prediction_type"},
-    "autoencoder": {"scaling_factor"},
-    "conditioning": {"identities", "clothing", "carry"},
-}
+
+def _derived(section: str) -> set[str]:
+    """Model arguments the trainer derives from other sections (so they cannot disagree); the condition
+    encoder's vocabularies come from the training data."""
+    if section == "conditioning":
+        return {f.vocab_key for f in vocabulary_factors()}
+    return {"unet": {"in_channels", "out_channels", "cond_dim", "num_frames", "prediction_type"},
+            "autoencoder": {"scaling_factor"}}[section]
+
+
 _MODEL_CLASSES = {"unet": SpatioTemporalUNet, "autoencoder": SilhouetteAutoencoder, "conditioning": ConditionEncoder}
 
 
@@ -65,8 +70,8 @@ class TrainConfig:
     grad_clip: float = 1.0  # max gradient norm
     mixed_precision: str = "auto"  # 'auto' (bf16 autocast where bf16 is fast, else fp32), 'bf16' or 'no'
     cond_dropout: dict[str, float] = field(
-        default_factory=lambda: {"identity": 0.1, "clothing": 0.1, "carry": 0.1, "view": 0.1}
-    )  # per-factor probability of the null embedding
+        default_factory=lambda: {f.name: f.dropout for f in factors()}
+    )  # per-factor probability of the null embedding (default: each factor's declared one, 0.1)
     drop_all: float = 0.1  # probability of nulling all factors together
     snr_gamma: float | None = 5.0  # min-SNR loss weighting gamma (None = plain MSE)
     checkpoint_every: int = 500  # steps between resumable checkpoints
@@ -112,10 +117,10 @@ class ExperimentConfig(TrainingConfig):
 
 def _check_model_args(section: str, args: dict[str, Any]) -> None:
     """Reject keys that are not constructor arguments of the section's model, or that the trainer derives."""
-    params = set(inspect.signature(_MODEL_CLASSES[section].__init__).parameters) - {"self"}
-    allowed = params - _DERIVED[section]
+    derived_keys = _derived(section)
+    allowed = config_keys(_MODEL_CLASSES[section]) - derived_keys
     if bad := sorted(set(args) - allowed):
-        derived = sorted(set(bad) & _DERIVED[section])
+        derived = sorted(set(bad) & derived_keys)
         hint = f" ({derived} are set by the trainer from other sections)" if derived else ""
         raise ConfigError(f"unknown keys {bad} in section '{section}'{hint}; valid: {sorted(allowed)}")
 

@@ -18,8 +18,8 @@ import torch
 from diffusers.guiders.guider_utils import rescale_noise_cfg
 
 from conditioning.conditions import Conditions
-from conditioning.vocab import FACTORS
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factor_names
 
 Guidance = float | dict[str, float]
 
@@ -31,23 +31,25 @@ RESCALE_KEY = "rescale"
 
 def _base_and_factors(scales: dict[str, float]) -> tuple[float, dict[str, float]]:
     """(joint base w, {factor: w_f}) for every factor, checking the names."""
-    if unknown := set(scales) - set(FACTORS) - {JOINT_KEY, RESCALE_KEY}:
-        raise ConfigError(f"unknown factors {sorted(unknown)} in guidance_scale; valid: {', '.join(FACTORS)} "
+    names = factor_names()
+    if unknown := set(scales) - set(names) - {JOINT_KEY, RESCALE_KEY}:
+        raise ConfigError(f"unknown factors {sorted(unknown)} in guidance_scale; valid: {', '.join(names)} "
                           f"(and '{JOINT_KEY}' for the joint base, '{RESCALE_KEY}' for guidance rescale)")
     if not 0.0 <= float(scales.get(RESCALE_KEY, 0.0)) <= 1.0:
         raise ConfigError(f"guidance {RESCALE_KEY}={scales[RESCALE_KEY]} must be in [0, 1]")
     base = float(scales.get(JOINT_KEY, 1.0))
-    return base, {f: float(scales.get(f, base)) for f in FACTORS}
+    return base, {f: float(scales.get(f, base)) for f in names}
 
 
 def guidance_variants(guidance_scale: Guidance) -> list[tuple[str, ...]]:
-    """The condition variants to evaluate, as tuples of factors to null: `()` is the full condition, `FACTORS`
-    the unconditional one, `(f,)` all but factor f."""
+    """The condition variants to evaluate, as tuples of factors to null: `()` is the full condition,
+    `factor_names()` (every factor) the unconditional one, `(f,)` all but factor f."""
+    every = factor_names()
     if isinstance(guidance_scale, dict):
         base, per = _base_and_factors(guidance_scale)
-        joint = [FACTORS] if base != 1.0 else []
-        return [()] + joint + [(f,) for f in FACTORS if per[f] != base]
-    return [()] if float(guidance_scale) == 1.0 else [(), FACTORS]
+        joint = [every] if base != 1.0 else []
+        return [()] + joint + [(f,) for f in every if per[f] != base]
+    return [()] if float(guidance_scale) == 1.0 else [(), every]
 
 
 def guidance_rescale(guidance_scale: Guidance) -> float:
@@ -68,7 +70,8 @@ def combine(pred: torch.Tensor, variants: list[tuple[str, ...]], guidance_scale:
         base, per = _base_and_factors(guidance_scale)
     else:
         base, per = float(guidance_scale), {}
-    out = parts[FACTORS] + base * (full - parts[FACTORS]) if FACTORS in parts else full
+    every = factor_names()
+    out = parts[every] + base * (full - parts[every]) if every in parts else full
     for factor, scale in per.items():
         if (factor,) in parts:
             out = out + (scale - base) * (full - parts[(factor,)])

@@ -41,12 +41,19 @@ def _mismatch_summary(model: torch.nn.Module, state: dict[str, torch.Tensor]) ->
     return "; ".join(parts)
 
 
+def config_keys(cls: type) -> set[str]:
+    """The config entries model class `cls` takes: its own `config_keys()` where it has one (a constructor taking
+    `**settings`, such as the condition encoder's per-factor entries), else its constructor's arguments."""
+    own = getattr(cls, "config_keys", None)
+    return set(own()) if own is not None else set(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
 def load_model(cls: type, folder: Path, name: str) -> torch.nn.Module:
     """Build `cls` from `folder/config.json` and load `folder/diffusion_pytorch_model.safetensors` strictly."""
     config = _read_json(folder / "config.json", name)
     if config.get("_class_name", cls.__name__) != cls.__name__:
         raise CheckpointError(f"component {name!r} is a {config['_class_name']}, expected {cls.__name__}", folder)
-    valid = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    valid = config_keys(cls)
     unknown = sorted(k for k in config if not k.startswith("_") and k not in valid)
     if unknown:
         raise CheckpointError(f"component {name!r} config has keys this version does not know: {unknown}", folder)

@@ -21,6 +21,7 @@ from diffusion.loading import load_model, load_scheduler
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import CheckpointError, ConfigError
+from gaitcraft.factors import factor_names, factors
 from gaitcraft.precision import fast_bf16
 
 #: what `GaitCraftPipeline` can return: silhouettes as numpy or torch, or the denoised latents (not decoded)
@@ -56,8 +57,8 @@ def check_compatible(unet: SpatioTemporalUNet, autoencoder: SilhouetteAutoencode
 
 
 class GaitCraftPipeline(DiffusionPipeline):
-    """Generates uint8 silhouette clips `[b, t, 64, 64]` for identities (training ids or recipes), clothing,
-    carried object and view. Swap samplers with `pipe.scheduler = swap_scheduler(pipe.scheduler, 'ddim')`."""
+    """Generates uint8 silhouette clips `[b, t, 64, 64]` for the declared factors: identities (training ids or
+    recipes), clothing, carried object and view. Swap samplers with `pipe.scheduler = swap_scheduler(pipe.scheduler, 'ddim')`."""
 
     def __init__(self, unet: SpatioTemporalUNet, autoencoder: SilhouetteAutoencoder,
                  condition_encoder: ConditionEncoder, scheduler: SchedulerMixin):
@@ -85,16 +86,19 @@ class GaitCraftPipeline(DiffusionPipeline):
         return cls(scheduler=load_scheduler(root / "scheduler"), **models)
 
     @torch.no_grad()
-    def __call__(self, identity: Any = None, clothing: Any = "normal", carry: Any = "none", view: Any = 90.0,
-                 num_frames: int | None = None, num_inference_steps: int = 15, guidance_scale: Guidance = DEFAULT_GUIDANCE,
+    def __call__(self, num_frames: int | None = None, num_inference_steps: int = 15,
+                 guidance_scale: Guidance = DEFAULT_GUIDANCE,
                  generator: torch.Generator | list[torch.Generator] | None = None,
-                 batch_size: int | None = None, output_type: str = "np",
-                 return_dict: bool = True) -> GaitCraftPipelineOutput | tuple:
+                 batch_size: int | None = None, output_type: str = "np", return_dict: bool = True,
+                 **conditions: Any) -> GaitCraftPipelineOutput | tuple:
         """Sample silhouette clips.
 
-        identity: training id, `IdentityRecipe` (or its JSON dict), `[identity_dim]` vector, or None (unconditional);
+        **conditions: one keyword per declared factor (`gaitcraft.factors`); a factor left out takes its declared
+                  default (identity None = unconditional, clothing 'normal', carry 'none', view 90):
+                  identity: training id, `IdentityRecipe` (or its JSON dict), `[identity_dim]` vector, or None;
                   clothing / carry: vocabulary values or None; view: degrees in [0, 360) or None.
-                  Each may be a list (one per sequence); scalars broadcast to `batch_size` (default 1).
+                  Each may be a list (one per sequence); scalars broadcast to `batch_size` (default 1); None is
+                  the factor's null (unconditional) embedding.
         guidance_scale: a float (joint CFG over all factors) or {factor: scale} (per-factor CFG).
         generator: one `torch.Generator`, or one per sequence (then each sequence's noise is independent of
                    the batch it is generated in).
@@ -102,6 +106,8 @@ class GaitCraftPipeline(DiffusionPipeline):
                      tensor) or "latent" (the denoised latents, not decoded).
         Returns a `GaitCraftPipelineOutput`, or with `return_dict=False` the tuple `(sequences,)`.
         """
+        if unknown := sorted(set(conditions) - set(factor_names())):
+            raise ConfigError(f"unknown conditions {unknown}; valid: {', '.join(factor_names())}")
         if output_type not in OUTPUT_TYPES:
             raise ConfigError(f"output_type {output_type!r}; valid: {', '.join(OUTPUT_TYPES)}")
         num_frames = self.unet.config.num_frames if num_frames is None else int(num_frames)
@@ -112,7 +118,8 @@ class GaitCraftPipeline(DiffusionPipeline):
         if num_inference_steps < 1:
             raise ConfigError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
         device = self.unet.device
-        cond = self.condition_encoder.conditions(identity, clothing, carry, view, batch_size=batch_size)
+        cond = self.condition_encoder.conditions(
+            batch_size=batch_size, **{f.name: conditions.get(f.name, f.default) for f in factors()})
         b = len(cond)
         if isinstance(generator, list) and len(generator) != b:
             raise ConfigError(f"got {len(generator)} generators for {b} sequences")

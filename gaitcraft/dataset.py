@@ -119,16 +119,16 @@ class DatasetIndex:
                 if manifest:
                     problems.append(Problem(str(e.folder), "sequence missing from manifest.jsonl; labels from the type name"))
                 try:
-                    clothing, carry = mapping.conditions(e.seq_type)
+                    type_labels = mapping.labels(e.seq_type)
                 except DataError as err:
                     problems.append(Problem(str(e.folder), err.reason + "; assumed normal clothing, no carry"))
-                    clothing, carry = "normal", "none"
+                    type_labels = {}  # the labels' defaults
                 try:
                     view = parse_view(e.view)
                 except DataError as err:
                     problems.append(Problem(str(e.folder), err.reason))
                     continue
-                labels = SequenceLabels(e.subject, e.seq_type, view, clothing, carry, source=src)
+                labels = SequenceLabels(e.subject, e.seq_type, view, source=src, **type_labels)
             records.append(SequenceRecord(labels, "pkl" if exts == (".pkl",) else "png", e.folder, e.files))
         return cls(records, path, kind, problems)
 

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from gaitcraft.dataset import MODEL_FRAME_SIZE, DatasetIndex
 from gaitcraft.errors import DataError
+from gaitcraft.factors import factors
 from gaitcraft.io.opengait_tree import Problem
 from gaitcraft.path_labels import UNKNOWN
 from gaitcraft.pretreat_job import MIN_FRAMES_WARNING
@@ -26,9 +27,12 @@ VERY_SHORT_FRAMES = 3
 TEXT_ROWS = 25
 #: Example paths kept per dataset-wide finding.
 EXAMPLES = 3
-#: (name in reports, `SequenceLabels` field) of the labels a path may leave unknown.
-_LABEL_FIELDS = (("subject", "subject"), ("type", "seq_type"), ("view", "view_name"), ("clothing", "clothing"),
-                 ("carry", "carry"))
+
+
+def _label_fields() -> tuple[tuple[str, str], ...]:
+    """(name in reports, `SequenceLabels` field) of the labels a path may leave unknown."""
+    return (("subject", "subject"), ("type", "seq_type"), ("view", "view_name"),
+            *((f.name, f.label) for f in factors("categorical")))
 
 
 def inspect_dataset(path: str | Path, check_frames: bool = True, progress: bool = True) -> dict:
@@ -69,9 +73,8 @@ def inspect_dataset(path: str | Path, check_frames: bool = True, progress: bool 
         "sequences": len(labs),
         "types": dict(sorted(Counter(lab.seq_type for lab in labs).items())),
         "views": dict(sorted(Counter(lab.view_name for lab in labs).items())),
-        "clothing": dict(Counter(lab.clothing for lab in labs)),
-        "carry": dict(Counter(lab.carry for lab in labs)),
-        "unknown_labels": [name for name, f in _LABEL_FIELDS if any(getattr(lab, f) == UNKNOWN for lab in labs)],
+        **{f.name: dict(Counter(getattr(lab, f.label) for lab in labs)) for f in factors("categorical")},
+        "unknown_labels": [name for name, f in _label_fields() if any(getattr(lab, f) == UNKNOWN for lab in labs)],
         "frame_sizes": dict(sizes),
         "findings": [{"finding": what, "sequences": len(paths), "examples": paths[:EXAMPLES]}
                      for what, paths in sorted(found.items(), key=lambda kv: -len(kv[1]))],
@@ -121,7 +124,7 @@ def format_info(info: dict) -> str:
              f"  subjects: {info['subjects']}   sequences: {info['sequences']:,}",
              f"  types:    {' '.join(f'{k}:{v}' for k, v in info['types'].items())}",
              f"  views:    {' '.join(f'{k}:{v}' for k, v in info['views'].items())}",
-             f"  clothing: {info['clothing']}   carry: {info['carry']}"]
+             "  " + "   ".join(f"{f.name}: {info[f.name]}" for f in factors("categorical"))]
     if info["unknown_labels"]:
         lines.append(f"  unknown:  {', '.join(info['unknown_labels'])} (not stated by the path)")
     if "frames" in info:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from gaitcraft.errors import DataError
+from gaitcraft.factors import factors
 from gaitcraft.types import SequenceLabels, parse_view
 from gaitcraft.vocab import CASIA_B
 
@@ -35,13 +36,18 @@ def labels_from_path(path: str | Path, source: str, first_frame: str | None = No
     if found is None and not path.suffix:
         found = _from_trail(path)
     if found is None:
-        return SequenceLabels(UNKNOWN, UNKNOWN, UNKNOWN_VIEW, UNKNOWN, UNKNOWN, source=source)
+        return SequenceLabels(UNKNOWN, UNKNOWN, UNKNOWN_VIEW, source=source, **_unknown_type_labels())
     subject, seq_type, view = found
     try:
-        clothing, carry = CASIA_B.conditions(seq_type)
+        type_labels = CASIA_B.labels(seq_type)
     except DataError:
-        clothing, carry = UNKNOWN, UNKNOWN
-    return SequenceLabels(subject, seq_type, view, clothing, carry, source=source)
+        type_labels = _unknown_type_labels()
+    return SequenceLabels(subject, seq_type, view, source=source, **type_labels)
+
+
+def _unknown_type_labels() -> dict[str, str]:
+    """`UNKNOWN` for every label a sequence type names (the categorical factors: clothing, carry)."""
+    return {f.label: UNKNOWN for f in factors("categorical")}
 
 
 def _from_name(stem: str) -> tuple[str, str, float] | None:

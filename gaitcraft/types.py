@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gaitcraft.errors import DataError
+from gaitcraft.factors import factor, factors
 
 
 def view_name(view: float) -> str:
@@ -37,8 +38,8 @@ class SequenceLabels:
     subject:   subject id as its folder name ('001').
     seq_type:  sequence type as its folder name (CASIA-B 'nm-01', OU-MVLP '00').
     view:      camera azimuth in degrees (0 = walking toward the camera, 90 = side, 180 = away).
-    clothing:  a `CLOTHING` value.
-    carry:     a `CARRY` value.
+    clothing:  a value of the `clothing` factor (`gaitcraft.factors`).
+    carry:     a value of the `carry` factor.
     source:    dataset the sequence comes from ('casia-b', 'procedural', 'gaitcraft-diffusion', ...).
     provenance: for synthetic data: generator, checkpoint hash, seed, identity recipe.
     """
@@ -46,8 +47,8 @@ class SequenceLabels:
     subject: str
     seq_type: str
     view: float
-    clothing: str = "normal"
-    carry: str = "none"
+    clothing: str = factor("clothing").default
+    carry: str = factor("carry").default
     source: str = "unknown"
     elevation: float = 0.0
     provenance: dict[str, Any] | None = field(default=None, compare=False, hash=False)
@@ -56,6 +57,10 @@ class SequenceLabels:
     def view_name(self) -> str:
         """The OpenGait view folder name ('090')."""
         return view_name(self.view)
+
+    def categorical_labels(self) -> dict[str, str]:
+        """{factor name: label} of the categorical factors (clothing, carry, ...), in declaration order."""
+        return {f.name: getattr(self, f.label) for f in factors("categorical")}
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -1,4 +1,4 @@
-"""Label vocabularies and per-dataset label mappings (sequence type -> clothing / carry)."""
+"""Label vocabularies and per-dataset label mappings (sequence type -> clothing / carry labels)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gaitcraft.errors import ConfigError, DataError
+from gaitcraft.factors import factor, factors
 
-#: Clothing values. 'coat' is CASIA-B's `cl` (a long coat).
-CLOTHING: tuple[str, ...] = ("normal", "coat")
-#: Carried objects. 'bag' is an unspecified bag (CASIA-B `bg`); the walker names the exact object.
-CARRY: tuple[str, ...] = ("none", "shoulder_bag", "backpack", "handbag", "bag")
+#: Clothing values (declared with the factor in `gaitcraft.factors`).
+CLOTHING: tuple[str, ...] = factor("clothing").values
+#: Carried objects (declared with the factor in `gaitcraft.factors`).
+CARRY: tuple[str, ...] = factor("carry").values
 #: The exact bags a walker's `bg` sequence can carry (procedural subjects and synthetic identities cycle over them).
 BAGS: tuple[str, ...] = ("shoulder_bag", "backpack", "handbag")
 
@@ -30,53 +31,57 @@ CASIA_B_TYPES: tuple[str, ...] = tuple(
 
 
 def check_value(kind: str, value: str) -> str:
-    """Return `value` if it is in the `kind` vocabulary ('clothing' or 'carry'), else raise listing valid ones."""
-    vocab = {"clothing": CLOTHING, "carry": CARRY}[kind]
-    if value not in vocab:
-        raise ConfigError(f"unknown {kind} {value!r}; valid values: {', '.join(vocab)}")
-    return value
+    """Return `value` if the categorical factor `kind` ('clothing', 'carry', ...) knows it, else raise listing
+    the valid ones."""
+    return factor(kind).check_value(value)
 
 
 @dataclass(frozen=True)
 class LabelMapping:
-    """Maps a sequence-type folder name to (clothing, carry) for one dataset family."""
+    """Maps a sequence-type folder name to its labels ({label field: value}) for one dataset family."""
 
     name: str
-    prefixes: dict[str, tuple[str, str]]
-    exact: dict[str, tuple[str, str]]
+    prefixes: dict[str, dict[str, str]]
+    exact: dict[str, dict[str, str]]
 
-    def conditions(self, seq_type: str) -> tuple[str, str]:
-        """(clothing, carry) for a sequence type; unknown types are an error naming the valid prefixes."""
+    def labels(self, seq_type: str) -> dict[str, str]:
+        """{label field: value} (e.g. clothing, carry) of a sequence type; unknown types are an error naming the
+        valid prefixes."""
         if seq_type in self.exact:
-            return self.exact[seq_type]
+            return dict(self.exact[seq_type])
         prefix = seq_type.split("-")[0]
         if prefix in self.prefixes:
-            return self.prefixes[prefix]
+            return dict(self.prefixes[prefix])
         valid = sorted(self.prefixes) + sorted(self.exact)
         raise DataError(f"sequence type {seq_type!r} is not known to the {self.name} mapping; valid: {valid}")
 
 
-CASIA_B = LabelMapping("casia-b", {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}, {})
-OUMVLP = LabelMapping("ou-mvlp", {}, {"00": ("normal", "none"), "01": ("normal", "none")})
+#: CASIA-B's type prefixes: nm = normal walking, bg = with a bag, cl = in a coat.
+_CASIA_B_TYPES = {"nm": {"clothing": "normal", "carry": "none"}, "bg": {"clothing": "normal", "carry": "bag"},
+                  "cl": {"clothing": "coat", "carry": "none"}}
+CASIA_B = LabelMapping("casia-b", _CASIA_B_TYPES, {})
+OUMVLP = LabelMapping("ou-mvlp", {}, {"00": {"clothing": "normal", "carry": "none"},
+                                      "01": {"clothing": "normal", "carry": "none"}})
 #: GaitCraft walker names: CASIA-B prefixes; the exact bag comes from the manifest.
-GENERIC = LabelMapping(
-    "generic", {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}, {}
-)
+GENERIC = LabelMapping("generic", _CASIA_B_TYPES, {})
 MAPPINGS = {m.name: m for m in (CASIA_B, OUMVLP, GENERIC)}
 
 
 def load_manifest_mapping(path: str | Path) -> LabelMapping:
-    """A generic mapping from a JSON file `{"<type or prefix>": {"clothing": ..., "carry": ...}}`."""
+    """A generic mapping from a JSON file `{"<type or prefix>": {"clothing": ..., "carry": ...}}` (one value per
+    categorical factor, each checked against the factor's values)."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise ConfigError(f"cannot read label mapping: {e}", path) from None
+    categorical = factors("categorical")
+    shape = "{" + ", ".join(f"'{f.label}': ..." for f in categorical) + "}"
     exact = {}
     for key, val in raw.items():
-        if not isinstance(val, dict) or set(val) != {"clothing", "carry"}:
-            raise ConfigError(f"entry {key!r} must be {{'clothing': ..., 'carry': ...}}", path)
-        exact[key] = (check_value("clothing", val["clothing"]), check_value("carry", val["carry"]))
+        if not isinstance(val, dict) or set(val) != {f.label for f in categorical}:
+            raise ConfigError(f"entry {key!r} must be {shape}", path)
+        exact[key] = {f.label: f.check_value(val[f.label]) for f in categorical}
     return LabelMapping(f"manifest:{path.name}", {}, exact)
 
 

@@ -7,16 +7,18 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from gaitcraft.factors import factors
 from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.types import SequenceLabels
 from mesh.credits import ANNY_CREDIT, CMU_CREDIT
 
 
 def counts_table(labels: list[SequenceLabels]) -> str:
-    """A markdown table of sequence counts per type prefix and carried object."""
-    c = Counter((lab.seq_type.split("-")[0], lab.clothing, lab.carry) for lab in labels)
-    rows = ["| type | clothing | carry | sequences |", "|---|---|---|---|"]
-    rows += [f"| {t} | {cl} | {ca} | {n} |" for (t, cl, ca), n in sorted(c.items())]
+    """A markdown table of sequence counts per type prefix and categorical labels (clothing, carried object)."""
+    names = [f.name for f in factors("categorical")]
+    c = Counter((lab.seq_type.split("-")[0], *lab.categorical_labels().values()) for lab in labels)
+    rows = ["| " + " | ".join(["type", *names, "sequences"]) + " |", "|---" * (len(names) + 2) + "|"]
+    rows += ["| " + " | ".join([*key, str(n)]) + " |" for key, n in sorted(c.items())]
     return "\n".join(rows)
 
 

@@ -31,15 +31,15 @@ def encoder() -> ConditionEncoder:
 
 
 def test_vocab_from_labels_and_errors():
-    v = ConditionVocab.from_labels(["002", "001", "002"], ["normal", "coat"], ["none"])
-    assert v.identities == ("001", "002") and v.clothing == ("coat", "normal")
+    v = ConditionVocab.from_labels(identity=["002", "001", "002"], clothing=["normal", "coat"], carry=["none"])
+    assert v.identities == ("001", "002") and v.values("clothing") == ("coat", "normal")
     assert ConditionVocab.from_dict(json.loads(json.dumps(v.to_dict()))) == v
     with pytest.raises(ConfigError, match="unknown clothing 'cape'.*coat, normal"):
         v.index("clothing", ["cape"])
     with pytest.raises(ConfigError, match="unknown identity '999'.*001, 002"):
         v.index("identity", ["999"])
     with pytest.raises(ConfigError, match="valid values"):
-        ConditionVocab.from_labels(["1"], ["normal"], ["umbrella"])  # not a GaitCraft carry value
+        ConditionVocab.from_labels(identity=["1"], clothing=["normal"], carry=["umbrella"])  # not a carry value
     with pytest.raises(ConfigError, match="do not match"):
         ConditionVocab.from_dict({**v.to_dict(), "extra": []})
 

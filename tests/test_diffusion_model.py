@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from conditioning.vocab import FACTORS
 from diffusion.autoencoder import SilhouetteAutoencoder
 from diffusion.config import ExperimentConfig, load_config
 from diffusion.data import to_model_frames, to_uint8_64
@@ -21,6 +20,7 @@ from diffusion.schedule import (
 )
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factor_names
 from gaitcraft.paths import REPO_ROOT
 
 TINY = dict(block_channels=(16, 32), layers_per_block=1, spatial_attention=(False, True),
@@ -142,7 +142,7 @@ def test_guidance_joint_base_with_a_factor_set_apart():
     full, null, no_id = torch.full((2, 3), 2.0), torch.zeros(2, 3), torch.ones(2, 3)
     scales = {"all": 4.0, "identity": 6.0}
     variants = guidance_variants(scales)
-    assert variants == [(), FACTORS, ("identity",)]
+    assert variants == [(), factor_names(), ("identity",)]
     assert torch.allclose(combine(torch.cat([full, null, no_id]), variants, scales), torch.full((2, 3), 10.0))
     # a base alone is joint guidance, and factors equal to the base cost no extra evaluation
     # guidance rescale pulls the guided prediction's spread back towards the full-condition one's
@@ -196,9 +196,10 @@ def test_tiny_conditioned_unet_learns_to_read_the_view():
 
     def loss_at(views, cond_views, tt):
         z0, noise = clips(views), torch.randn(len(views), 4, 4, 16, 11)
-        null = {f: torch.zeros(len(views), dtype=torch.bool) for f in FACTORS}
-        pred = model(sched.add_noise(z0, noise, tt), tt, ["a"] * len(views), ["normal"] * len(views),
-                     ["none"] * len(views), torch.tensor(cond_views), null)
+        null = {f: torch.zeros(len(views), dtype=torch.bool) for f in factor_names()}
+        labels = {"identity": ["a"] * len(views), "clothing": ["normal"] * len(views),
+                  "carry": ["none"] * len(views), "view": torch.tensor(cond_views)}
+        pred = model(sched.add_noise(z0, noise, tt), tt, labels, null)
         return pred, training_target(sched, z0, noise, tt)
 
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)

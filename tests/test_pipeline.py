@@ -161,7 +161,7 @@ class _Clips:
                    "view": torch.tensor([0.0, 90.0])}
 
 
-VOCAB = ConditionVocab.from_labels(["001", "002"], ["normal", "coat"], ["none", "bag"])
+VOCAB = ConditionVocab.from_labels(identity=["001", "002"], clothing=["normal", "coat"], carry=["none", "bag"])
 
 
 def test_training_runs_logs_samples_and_exports(tmp_path):

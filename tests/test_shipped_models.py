@@ -114,11 +114,12 @@ def test_extension_config_warm_starts_from_the_shipped_generator():
     from diffusion.config import load_config
     from diffusion.training import build_models
     from diffusion.training.warm_start import warm_start
+    from gaitcraft.factors import vocabulary_factors
 
     cfg = load_config(REPO_ROOT / "configs" / "diffusion" / "default_extend.yaml")
     shipped = REPO_ROOT / cfg.train.init_from
     enc_cfg = json.loads((shipped / "condition_encoder" / "config.json").read_text())
-    vocab = ConditionVocab.from_labels(enc_cfg["identities"], enc_cfg["clothing"], enc_cfg["carry"])
+    vocab = ConditionVocab.from_dict({f.vocab_key: enc_cfg[f.vocab_key] for f in vocabulary_factors()})
     ae, unet, enc = build_models(cfg, vocab)
     before = unet.conv_in.weight.detach().clone()
     warm_start(cfg.train.init_from, ae, unet, enc)

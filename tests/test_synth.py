@@ -96,10 +96,12 @@ def test_bags_spread_over_identities_like_the_procedural_subjects():
              "num_frames": 30, "max_frames": 30}
     spec = resolve_spec(GeneratedSpec(types=("bg-01", "bg-02")), known)
     assert spec.bags == ["shoulder_bag", "backpack", "handbag"]
-    assert [spec.conditions(i, "bg-01")[1] for i in (1, 2, 3, 4)] == ["shoulder_bag", "backpack", "handbag",
+    assert [spec.conditions(i, "bg-01")["carry"] for i in (1, 2, 3, 4)] == ["shoulder_bag", "backpack", "handbag",
                                                                        "shoulder_bag"]
-    assert spec.conditions(1, "bg-02") == ("normal", "backpack") and spec.conditions(5, "cl-01") == ("coat", "none")
-    assert resolve_spec(GeneratedSpec(bag="handbag"), known).conditions(2, "bg-01") == ("normal", "handbag")
+    assert spec.conditions(1, "bg-02") == {"clothing": "normal", "carry": "backpack"}
+    assert spec.conditions(5, "cl-01") == {"clothing": "coat", "carry": "none"}
+    assert resolve_spec(GeneratedSpec(bag="handbag"), known).conditions(2, "bg-01") == {"clothing": "normal",
+                                                                                           "carry": "handbag"}
     with pytest.raises(ConfigError, match="carry bag, tote but the model knows only"):
         resolve_spec(GeneratedSpec(bag="backpack, tote,bag", types=("bg-01",)), known)
 

@@ -17,18 +17,17 @@ from diffusion.config import ExperimentConfig
 from diffusion.data import to_model_frames
 from diffusion.unet import SpatioTemporalUNet
 from gaitcraft.errors import CheckpointError, DataError
+from gaitcraft.factors import factors
 from gaitcraft.training import Checkpoint, Progress, TrainingRun
 
 
 @dataclass
 class Batch:
-    """A training batch on the device: clips `[b, t, 64, 44]` in {0, 1} and their labels."""
+    """A training batch on the device: clips `[b, t, 64, 44]` in {0, 1} and their labels, `{factor: b values}`
+    for every declared factor (a list of str, or a float tensor `[b]` for a continuous factor such as the view)."""
 
     sil: torch.Tensor
-    subject: list[str]
-    clothing: list[str]
-    carry: list[str]
-    view: torch.Tensor
+    labels: dict[str, list[str] | torch.Tensor]
     index: torch.Tensor | None = None  # [b] training-sequence indices (when the data gives them)
     frames: torch.Tensor | None = None  # [b, t] frame indices within those sequences
 
@@ -117,12 +116,17 @@ def build_models(cfg: ExperimentConfig, vocab: ConditionVocab) -> tuple[Silhouet
                                                                          ConditionEncoder]:
     """The three trainable components, wired from the config sections and the vocabulary."""
     ae = SilhouetteAutoencoder(**cfg.autoencoder)
-    enc = ConditionEncoder(identities=list(vocab.identities), clothing=list(vocab.clothing), carry=list(vocab.carry),
-                           **cfg.conditioning)
+    enc = ConditionEncoder(**vocab.to_dict(), **cfg.conditioning)
     unet = SpatioTemporalUNet(in_channels=ae.config.latent_channels, out_channels=ae.config.latent_channels,
                               cond_dim=enc.config.cond_dim, num_frames=cfg.train.num_frames,
                               prediction_type=cfg.schedule.prediction_type, **cfg.unet)
     return ae, unet, enc
+
+
+def batch_labels(raw: dict) -> dict[str, list[str] | torch.Tensor]:
+    """`{factor: b values}` from a raw batch keyed by label field (`subject`, `clothing`, `carry`, `view`)."""
+    return {f.name: torch.as_tensor(raw[f.label], dtype=torch.float32).reshape(-1) if f.kind == "continuous"
+            else list(raw[f.label]) for f in factors()}
 
 
 def _endless(data: Iterable[dict]) -> Iterator[dict]:
@@ -162,11 +166,9 @@ class BatchStream:
         if sil.shape[1] != self.num_frames:
             raise DataError(f"training clips have {sil.shape[1]} frames; the config's train.num_frames is "
                             f"{self.num_frames}")
-        view = torch.as_tensor(raw["view"], dtype=torch.float32).reshape(-1)
         keys = ({"index": torch.as_tensor(raw["index"]).reshape(-1), "frames": torch.as_tensor(raw["frames"])}
                 if "index" in raw and "frames" in raw else {})
-        return Batch(sil.to(self.device), list(raw["subject"]), list(raw["clothing"]), list(raw["carry"]), view,
-                     **keys)
+        return Batch(sil.to(self.device), batch_labels(raw), **keys)
 
 
 def batch_stream(data: Iterable[dict], num_frames: int, device: torch.device, skip: int = 0) -> BatchStream:

@@ -28,8 +28,9 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     """Train (or resume) a generator in `out_dir` and return the exported model folder `out_dir/model`, or None
     when a limit stopped the run before the UNet's first step (nothing to export yet).
 
-    data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float,
-           "subject": list[str], "clothing": list[str], "carry": list[str], "view": float tensor [b]}.
+    data:  an iterable (re-iterated every epoch) of dicts {"sil": uint8 [b, t, 64, 64|44] or float, and per
+           declared factor its label field: "subject": list[str], "clothing": list[str], "carry": list[str],
+           "view": float tensor [b]}.
     vocab: the condition vocabulary of the training set (`ConditionVocab.from_labels`).
     Resuming happens automatically when `out_dir` holds a checkpoint of the same config and vocabulary (another is
     refused in one line), and continues exactly as an uninterrupted run would (same batches, noise and weights)

@@ -87,8 +87,7 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
         t = torch.randint(0, s.num_train_timesteps, (b,), generator=ctx.generator).to(z0.device)
         null = drop_masks(b, tc.cond_dropout, tc.drop_all, ctx.generator, z0.device)
         with acc.autocast():
-            pred = model(noise_sched.add_noise(z0, noise, t), t, batch.subject, batch.clothing, batch.carry,
-                         batch.view, null)
+            pred = model(noise_sched.add_noise(z0, noise, t), t, batch.labels, null)
         loss = diffusion_loss(pred, training_target(noise_sched, z0, noise, t), loss_weights(noise_sched, t, tc.snr_gamma))
         acc.backward(loss)
         grad_norm = acc.clip_grad_norm_(model.parameters(), tc.grad_clip)

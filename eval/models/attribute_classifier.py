@@ -1,4 +1,5 @@
-"""View, clothing and carried-object classifiers on the GaitBase backbone family (controllability scores).
+"""Attribute classifiers (view, clothing, carried object: the factors `gaitcraft.factors` declares with a
+classifier head) on the GaitBase backbone family (controllability scores).
 
 One model: the GaitBase trunk (ResNet9 per frame, temporal max, 16-strip pyramid, separate FCs), a BatchNorm
 neck over the flattened strips, and one linear head per attribute. Trained on real data with
@@ -15,6 +16,7 @@ from torch import nn
 from eval.models.gait_modules import ResNet9, SeparateFCs, SetBlockWrapper
 from eval.models.gaitbase import encode
 from eval.models.gaitbase_config import GaitBaseArchitecture
+from gaitcraft.factors import classified_factor
 
 
 class AttributeClassifier(nn.Module):
@@ -36,13 +38,22 @@ class AttributeClassifier(nn.Module):
 
 
 def attribute_value(labels, attribute: str):
-    """The label value of one attribute: view (float degrees), clothing or carry (str)."""
-    return float(labels.view) if attribute == "view" else getattr(labels, attribute)
+    """The label value of the factor an attribute head reads (`gaitcraft.factors`): a float for a continuous
+    factor (view in degrees), else a str (clothing, carry)."""
+    f = classified_factor(attribute)
+    value = getattr(labels, f.label)
+    return float(value) if f.kind == "continuous" else value
 
 
 def class_index(value, classes: list, attribute: str) -> int:
-    """Index of `value` in `classes`; views go to the nearest class (circular), unknown values give -1."""
-    if attribute == "view":
-        gap = np.abs((np.asarray(classes, dtype=float) - float(value) + 180.0) % 360.0 - 180.0)
-        return int(np.argmin(gap))
+    """Index of `value` in `classes`; a continuous factor's value goes to the nearest class (circularly for a
+    periodic one such as the view), an unknown categorical value gives -1."""
+    f = classified_factor(attribute)
+    if f.kind == "continuous":
+        gap = np.asarray(classes, dtype=float) - float(value)
+        if f.periodic:
+            low, high = f.value_range
+            half = (high - low) / 2
+            gap = (gap + half) % (high - low) - half
+        return int(np.argmin(np.abs(gap)))
     return classes.index(value) if value in classes else -1

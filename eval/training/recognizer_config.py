@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from eval.models.gaitbase_config import GaitBaseArchitecture
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import classifier_heads
 from gaitcraft.precision import MIXED_PRECISIONS
 from gaitcraft.training import TrainingConfig
 
@@ -97,7 +98,8 @@ class RecognizerConfig(TrainingConfig):
 
 @dataclass(frozen=True)
 class ClassifierConfig(TrainingConfig):
-    """Attribute classifiers (view, clothing, carry) on the GaitBase backbone family.
+    """Attribute classifiers (view, clothing, carry: `gaitcraft.factors.classifier_heads`) on the GaitBase
+    backbone family.
 
     Batches are drawn P x K like the recognizer's; the loss is the sum of one cross-entropy per attribute.
     """
@@ -107,7 +109,7 @@ class ClassifierConfig(TrainingConfig):
 
     kind: str = "classifiers"
     name: str = "attributes"
-    attributes: tuple[str, ...] = ("view", "clothing", "carry")
+    attributes: tuple[str, ...] = field(default_factory=classifier_heads)
     label_smoothing: float = 0.0
     model: GaitBaseArchitecture = field(default_factory=GaitBaseArchitecture)
     optim: OptimSection = field(default_factory=OptimSection)
@@ -116,9 +118,9 @@ class ClassifierConfig(TrainingConfig):
 
     def check(self) -> None:
         """Value checks beyond types."""
-        bad = sorted(set(self.attributes) - {"view", "clothing", "carry"})
+        bad = sorted(set(self.attributes) - set(classifier_heads()))
         if bad or not self.attributes:
-            raise ConfigError(f"attributes {list(self.attributes)}; valid: view, clothing, carry")
+            raise ConfigError(f"attributes {list(self.attributes)}; valid: {', '.join(classifier_heads())}")
         validate(self)
 
 

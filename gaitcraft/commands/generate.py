@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
+from gaitcraft.factors import factor, factors
 
 
 def add_parser(sub, name: str, summary: str):
@@ -25,10 +26,11 @@ def add_parser(sub, name: str, summary: str):
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--identity", help="a training identity of the model (written as subject gen<ID>)")
     who.add_argument("--novel", type=int, metavar="N", help="N novel identities (sampled away from training ones)")
-    p.add_argument("--view", type=float, nargs="+", default=[90.0], metavar="DEG",
-                   help="views in degrees, [0, 360) (default 90)")
-    p.add_argument("--clothing", default="normal", help="clothing value the model knows (default normal)")
-    p.add_argument("--carry", default="none", help="carried object the model knows (default none)")
+    view = factor("view")
+    p.add_argument("--view", type=float, nargs="+", default=[view.default], metavar="DEG",
+                   help=f"{view.help} (default {view.default:g})")
+    for f in factors("categorical"):  # --clothing, --carry
+        p.add_argument(f"--{f.name}", default=f.default, help=f"{f.help} (default {f.default})")
     p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")
     p.add_argument("--steps", type=int, default=15, help="sampler steps (default 15)")
     p.add_argument("--guidance", type=parse_guidance, default=DEFAULT_GUIDANCE,
@@ -45,8 +47,9 @@ def run(args) -> int:
     """Generate and print where the files are."""
     from synth_datasets.generated.on_demand import generate
 
-    out = generate(args.model, args.out, args.identity, args.novel, args.view, args.clothing, args.carry,
-                   args.frames, args.steps, args.seed, args.batch, args.guidance, overwrite=args.overwrite)
+    conditions = {f.name: getattr(args, f.name) for f in factors("categorical")}
+    out = generate(args.model, args.out, args.identity, args.novel, args.view, args.frames, args.steps, args.seed,
+                   args.batch, args.guidance, overwrite=args.overwrite, **conditions)
     print(f"generated {out['generated']} sequences in {out['seconds']:.1f} s -> {out['root']} "
           f"(contact sheet {out['previews']['sheet'][0] if out['previews']['sheet'] else '-'})")
     return 0

@@ -41,6 +41,7 @@ def run(args) -> int:
     from diffusion.config import load_config
     from diffusion.training import StepLimits, train
     from gaitcraft.errors import ConfigError
+    from gaitcraft.factors import factors
     from gaitcraft.splits import training_index
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
@@ -49,8 +50,8 @@ def run(args) -> int:
     cfg = load_config(args.config)
     index = training_index(args.data, args.partition, args.allow_test_ids)
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
-    print(f"training on {len(index)} sequences of {len(vocab.identities)} identities "
-          f"(clothing {', '.join(vocab.clothing)}; carry {', '.join(vocab.carry)})")
+    values = "; ".join(f"{f.name} {', '.join(vocab.values(f.name))}" for f in factors("categorical"))
+    print(f"training on {len(index)} sequences of {len(vocab.identities)} identities ({values})")
     limits = StepLimits(args.max_steps, args.max_ae_steps, args.max_unet_steps)
     model = train(cfg, loader, args.out, vocab, limits=limits)
     if model is None:

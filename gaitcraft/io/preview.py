@@ -61,9 +61,10 @@ def write_contact_sheet(path: str | Path, sequences: Seq[np.ndarray], captions: 
 
 
 def caption(labels) -> str:
-    """A short caption for a `SequenceLabels`: 'id type | view° | clothing/carry' ('view ?' when unknown)."""
+    """A short caption for a `SequenceLabels`: 'id type | view° | clothing/carry' (the categorical factors'
+    labels; 'view ?' when unknown)."""
     view = "view ?" if labels.view != labels.view else f"{labels.view:g} deg"  # NaN: no view stated
-    return f"{labels.subject} {labels.seq_type} | {view} | {labels.clothing}/{labels.carry}"
+    return f"{labels.subject} {labels.seq_type} | {view} | {'/'.join(labels.categorical_labels().values())}"
 
 
 def grid_sheet(cells: Seq[Seq[np.ndarray]], row_captions: Seq[str], col_captions: Seq[str],
@@ -101,5 +102,5 @@ def write_view_type_grid(path: str | Path, index, subject: str, seq_types: Seq[s
             lab = recs[0].labels if recs else lab
             row.append(fr[int(len(fr) * phase)])
         cells.append(row)
-        caps.append(f"{subject} {t} | {lab.clothing} | {lab.carry}" if lab else f"{subject} {t}")
+        caps.append(" | ".join([f"{subject} {t}", *lab.categorical_labels().values()]) if lab else f"{subject} {t}")
     write_grid_sheet(path, cells, caps, [f"{v:g}" for v in views])

@@ -50,7 +50,7 @@ def model_hash(path: str | Path) -> str:
 
 
 def model_conditions(pipe: GaitCraftPipeline) -> dict[str, list]:
-    """What the model can be asked for: training identities, clothing, carry and the frame range."""
-    vocab = pipe.condition_encoder.vocab
-    return {"identities": list(vocab.identities), "clothing": list(vocab.clothing), "carry": list(vocab.carry),
+    """What the model can be asked for: its vocabularies keyed by `vocab_key` (training identities, clothing,
+    carry) and the frame range."""
+    return {**pipe.condition_encoder.vocab.to_dict(),
             "max_frames": int(pipe.unet.config.max_frames), "num_frames": int(pipe.unet.config.num_frames)}

@@ -17,6 +17,7 @@ from conditioning.vocab import check_views
 from diffusion.guidance import Guidance, guidance_variants
 from gaitcraft.defaults import DEFAULT_GUIDANCE
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factor, factors
 from gaitcraft.io.atomic import atomic_write_text, remove_stale_temps
 from gaitcraft.io.manifest import manifest_row, write_manifest
 from gaitcraft.io.opengait_tree import write_partition
@@ -32,11 +33,11 @@ RUN_FILE = "generate.json"
 TRAINED_PREFIX, NOVEL_PREFIX = "gen", "novel"
 
 
-def seq_type_for(clothing: str, carry: str) -> str:
-    """CASIA-B style type folder: 'cl-01' for a coat, else 'bg-01' when carrying, else 'nm-01'."""
-    if clothing == "coat":
+def seq_type_for(conditions: dict[str, str]) -> str:
+    """CASIA-B style type folder of `{factor: value}`: 'cl-01' for a coat, else 'bg-01' when carrying, else 'nm-01'."""
+    if conditions["clothing"] == "coat":
         return "cl-01"
-    return "nm-01" if carry == "none" else "bg-01"
+    return "nm-01" if conditions["carry"] == "none" else "bg-01"
 
 
 def check_out(root: Path) -> None:
@@ -70,19 +71,24 @@ def check_conflicts(root: Path, wanted: dict[tuple[str, str, str], dict[str, Any
 
 
 def generate(model: str | Path | None, out: str | Path, identity: str | None = None, novel: int | None = None,
-             views: list[float] | None = None, clothing: str = "normal", carry: str = "none",
-             frames: int | None = None, steps: int = 15, seed: int = 0, batch_size: int = 4,
-             guidance: Guidance = DEFAULT_GUIDANCE, progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
+             views: list[float] | None = None, frames: int | None = None, steps: int = 15, seed: int = 0,
+             batch_size: int = 4, guidance: Guidance = DEFAULT_GUIDANCE, progress: bool = True,
+             overwrite: bool = False, **conditions: str) -> dict[str, Any]:
     """Generate (identity or `novel` identities) x `views` sequences; every bad value is a one-line ConfigError.
-    Sequences already in `out` with the same settings are kept as they are (same bytes); one made with other
-    settings is an error unless `overwrite`."""
+    `conditions` gives each categorical factor's value (`clothing='coat'`, `carry='backpack'`; left out: the
+    factor's default). Sequences already in `out` with the same settings are kept as they are (same bytes); one
+    made with other settings is an error unless `overwrite`."""
+    categorical = factors("categorical")
+    if unknown := sorted(set(conditions) - {f.name for f in categorical}):
+        raise ConfigError(f"unknown conditions {unknown}; valid: {', '.join(f.name for f in categorical)}")
+    conditions = {f.name: conditions.get(f.name, f.default) for f in categorical}
     if (identity is None) == (novel is None):
         raise ConfigError("give exactly one of --identity ID or --novel N")
     if novel is not None and novel < 1:
         raise ConfigError(f"--novel must be at least 1, got {novel}")
     if steps < 1 or batch_size < 1:
         raise ConfigError(f"--steps and --batch must be at least 1, got {steps} and {batch_size}")
-    views = [float(v) for v in (views or [90.0])]
+    views = [float(v) for v in (views or [factor("view").default])]
     check_views(views)
     guidance_variants(guidance)  # unknown factor names fail here, before any work
     root = Path(out)
@@ -90,8 +96,8 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
     folder = model_dir(model)
     pipe = load_generator(folder)
     vocab = pipe.condition_encoder.vocab
-    vocab.index("clothing", [clothing])
-    vocab.index("carry", [carry])
+    for name, value in conditions.items():
+        vocab.index(name, [value])
     frames = pipe.unet.config.num_frames if frames is None else int(frames)
     try:
         pipe.unet.check_frames(frames)
@@ -105,8 +111,8 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
         prefix = NOVEL_PREFIX
         recipes = pipe.condition_encoder.sample_novel(novel, seed)
         subjects = [f"{prefix}{i:03d}s{seed}" for i in range(1, novel + 1)]
-    seq_type = seq_type_for(clothing, carry)
-    jobs = [SeqJob(s, seq_type, v, clothing, carry, r) for s, r in zip(subjects, recipes) for v in views]
+    seq_type = seq_type_for(conditions)
+    jobs = [SeqJob(s, seq_type, v, r, conditions) for s, r in zip(subjects, recipes) for v in views]
     sha = model_hash(folder)
     extra = {"steps": steps, "guidance": guidance, "subject_prefix": prefix}
 

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from conditioning.identity import IdentityRecipe
+from gaitcraft.factors import factor
 from gaitcraft.types import SequenceLabels, view_name
 from synth_datasets.generated.generator import GENERATOR_NAME
 
 
 @dataclass(frozen=True)
 class SeqJob:
-    """One sequence to generate: its labels and the identity recipe it is drawn from."""
+    """One sequence to generate: its place in the tree (subject, type, view), the identity recipe it is drawn
+    from, and the values of the other factors, `{factor: value}` (clothing, carry, ...)."""
 
     subject: str
     seq_type: str
     view: float
-    clothing: str
-    carry: str
     recipe: IdentityRecipe
+    conditions: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def pipeline_conditions(self) -> dict[str, Any]:
+        """The keyword arguments of this sequence's pipeline call: every factor's value."""
+        return {**self.conditions, "identity": self.recipe, "view": self.view}
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -37,8 +42,8 @@ class SeqJob:
         prov = {"generator": GENERATOR_NAME, "model_sha256": model_sha256, "seed": seed,
                 "sequence_seed": sequence_seed(seed, self.key), "identity_recipe": self.recipe.to_json(),
                 **(extra or {})}
-        return SequenceLabels(self.subject, self.seq_type, float(self.view), self.clothing, self.carry, source,
-                              provenance=prov)
+        labels = {factor(name).label: value for name, value in self.conditions.items()}
+        return SequenceLabels(self.subject, self.seq_type, float(self.view), source=source, provenance=prov, **labels)
 
 
 def sequence_seed(seed: int, key: tuple[str, str, str]) -> int:
@@ -54,9 +59,9 @@ def generators(seed: int, jobs: list[SeqJob]) -> list[torch.Generator]:
 
 def plan_jobs(subjects: list[str], recipes: list[IdentityRecipe], types: list[str], views: list[float],
               conditions) -> list[SeqJob]:
-    """Jobs in (identity, type, view) order; `conditions(i, type) -> (clothing, carry)` for the i-th (1-based)
-    identity."""
-    return [SeqJob(s, t, float(v), *conditions(i, t), r)
+    """Jobs in (identity, type, view) order; `conditions(i, type) -> {factor: value}` (clothing, carry) for the
+    i-th (1-based) identity."""
+    return [SeqJob(s, t, float(v), r, conditions(i, t))
             for i, (s, r) in enumerate(zip(subjects, recipes), start=1) for t in types for v in views]
 
 

@@ -45,8 +45,8 @@ def generate_jobs(pipe: GaitCraftPipeline, root: str | Path, jobs: list[SeqJob],
     written, t0 = 0, time.perf_counter()
     try:
         for batch in todo:
-            out = pipe(identity=[j.recipe for j in batch], clothing=[j.clothing for j in batch],
-                       carry=[j.carry for j in batch], view=[j.view for j in batch], num_frames=frames,
+            calls = [j.pipeline_conditions() for j in batch]
+            out = pipe(**{name: [c[name] for c in calls] for name in calls[0]}, num_frames=frames,
                        num_inference_steps=steps, guidance_scale=guidance,
                        generator=generators(seed, batch)).sequences  # [b, t, 64, 64] uint8
             for job, frames_u8 in zip(batch, out):

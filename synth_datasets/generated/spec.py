@@ -15,6 +15,7 @@ from diffusion.guidance import guidance_variants
 from gaitcraft.config_file import read_config_file
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
+from gaitcraft.factors import factors
 from gaitcraft.vocab import BAGS, GENERIC, cycled_bag
 from synth_datasets.grid import parse_types, parse_views
 
@@ -102,14 +103,14 @@ class GeneratedSpec:
         """The carry values `bg` types cycle over (one unless `bag` lists several)."""
         return split_bags(self.bag)
 
-    def conditions(self, subject_index: int, seq_type: str) -> tuple[str, str]:
-        """(clothing, carry) of the 1-based identity `subject_index`'s sequence type: nm -> normal/none,
-        cl -> coat/none, bg-NN -> normal and bag number (subject_index + NN - 2) of `bags`, so identities
-        spread evenly over the bags and one identity's bg-01, bg-02, ... carry different ones."""
-        clothing, carry = GENERIC.conditions(seq_type)
-        if carry == "bag":
-            carry = cycled_bag(self.bags, seq_type, subject_index - 1) if self.bags else self.bag
-        return clothing, carry
+    def conditions(self, subject_index: int, seq_type: str) -> dict[str, str]:
+        """{factor: value} (clothing, carry) of the 1-based identity `subject_index`'s sequence type: nm ->
+        normal/none, cl -> coat/none, bg-NN -> normal and bag number (subject_index + NN - 2) of `bags`, so
+        identities spread evenly over the bags and one identity's bg-01, bg-02, ... carry different ones."""
+        labels = GENERIC.labels(seq_type)
+        if labels["carry"] == "bag":
+            labels["carry"] = cycled_bag(self.bags, seq_type, subject_index - 1) if self.bags else self.bag
+        return labels
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
@@ -133,12 +134,12 @@ def resolve_spec(spec: GeneratedSpec, known: dict[str, list]) -> GeneratedSpec:
                               f"{', '.join(known['carry'])}")
         bag = bag or "bag"
     spec = dataclasses.replace(spec, bag=bag)
-    needed = {spec.conditions(i, t) for t in spec.types for i in range(1, len(spec.bags) + 1)}
-    for factor, i in (("clothing", 0), ("carry", 1)):
-        missing = sorted({c[i] for c in needed} - set(known[factor]))
+    needed = [spec.conditions(i, t) for t in spec.types for i in range(1, len(spec.bags) + 1)]
+    for f in factors("categorical"):
+        missing = sorted({c[f.name] for c in needed if f.name in c} - set(known[f.vocab_key]))
         if missing:
-            raise ConfigError(f"the spec asks for {factor} {', '.join(missing)} but the model knows only: "
-                              f"{', '.join(known[factor])}")
+            raise ConfigError(f"the spec asks for {f.name} {', '.join(missing)} but the model knows only: "
+                              f"{', '.join(known[f.vocab_key])}")
     if not 1 <= spec.frames <= known["max_frames"]:
         raise ConfigError(f"frames={spec.frames} is not supported by this model: it takes 1..{known['max_frames']} "
                           f"frames (trained on {known['num_frames']})")
