@@ -10,7 +10,6 @@ import json
 
 import pytest
 import torch
-from diffusion.training.context import batch_labels, build_models
 
 import gaitcraft.factors
 from conditioning import ConditionVocab, IdentityRecipe, drop_masks
@@ -19,13 +18,14 @@ from diffusion import GaitCraftPipeline, make_scheduler
 from diffusion.conditioned_unet import ConditionedUNet
 from diffusion.config import load_config
 from diffusion.guidance import guidance_variants
+from diffusion.training.context import batch_labels, build_models
 from eval.models.attribute_classifier import AttributeClassifier, attribute_value, class_index
 from eval.training.recognizer_config import ClassifierConfig
-from eval.training.recognizer_config import load_config as load_classifier_config
 from gaitcraft.defaults import parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.factors import Factor, classifier_heads, factor, factors, vocabulary_factors
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.training import load_config as load_training_config
 from gaitcraft.types import SequenceLabels
 
 SHIPPED = REPO_ROOT / "assets" / "models"
@@ -177,7 +177,7 @@ def test_a_new_factor_reaches_the_classifier_heads(with_speed):
     classes = sorted({attribute_value(lab, "speed") for lab in labels})
     assert classes == ["fast", "normal", "slow"] and class_index("slow", classes, "speed") == 2
     assert class_index("sprint", classes, "speed") == -1
-    arch = load_classifier_config("attributes_cpu_small", ClassifierConfig).model  # the narrow trunk
+    arch = load_training_config("attributes_cpu_small", ClassifierConfig).model  # the narrow trunk
     model = AttributeClassifier(arch, {"view": 2, "speed": len(classes)}).eval()
     out = model(torch.rand(2, 6, 64, 44))
     assert out["speed"].shape == (2, 3)
