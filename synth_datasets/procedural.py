@@ -25,7 +25,7 @@ from gaitcraft.pretreat import binarize, pretreat_frame
 from gaitcraft.types import SequenceLabels
 from synth_datasets.card import write_card
 from synth_datasets.spec import SPEC_FILE, ProceduralSpec, check_output_spec
-from synth_datasets.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
+from synth_datasets.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng, walker_camera
 
 GT_DIR = "groundtruth"  # at the root, so OpenGait (which only reads listed subject folders) ignores it
 FPS = 25.0
@@ -62,8 +62,9 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
     motion, body = pose_walk(recipe, session, n_frames, body_model)
     clothing, carry = conditions_for(recipe, seq_type)
-    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
-    masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation)  # [V, T, H, W]
+    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng, outfit=recipe.outfit)
+    masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation,
+                                 **walker_camera(spec.walker))  # [V, T, H, W]
     per_view, kept = [], np.zeros(masks.shape[:2], bool)
     for v in range(masks.shape[0]):
         frames = [pretreat_frame(m) for m in masks[v]]
@@ -136,7 +137,7 @@ def _do_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
 def _render_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
     root, index, seq_type, spec_json = args
     root_p, spec = Path(root), ProceduralSpec.from_json(spec_json)
-    recipe = sample_subject(spec.seed, index)
+    recipe = sample_subject(spec.seed, index, spec.walker)
     walk = render_walk(recipe, seq_type, spec, index)
     for view, frames in zip(spec.views, walk.frames):
         if len(frames):
@@ -175,7 +176,7 @@ def finalize(root: Path, spec: ProceduralSpec) -> dict:
     """Write manifest, partition and card from what is on disk (so resumed and fresh runs agree byte for byte)."""
     rows, labels = [], []
     for i, sid in enumerate(spec.subject_ids):
-        recipe = sample_subject(spec.seed, i)
+        recipe = sample_subject(spec.seed, i, spec.walker)
         for t in spec.types:
             for v in spec.views:
                 lab = unit_labels(recipe, t, v, spec)
@@ -188,7 +189,7 @@ def finalize(root: Path, spec: ProceduralSpec) -> dict:
     write_partition(root / "partition.json", train, test)
     write_card(root, "GaitCraft procedural walkers",
                "Rendered silhouettes of synthetic adults (anny bodies) walking with retargeted CMU motion capture, "
-               "in CASIA-B naming (nm = normal, bg = a bag, exact object in the labels, cl = long coat), "
+               "in CASIA-B naming (nm = normal, bg = a bag, exact object in the labels, cl = a coat), "
                "pretreated exactly like real data. Ground truth (3D joints, pose, cameras, body and gait style) "
                f"is in `{GT_DIR}/<id>/<type>.npz`.", labels, spec=spec.to_json())
     return {"root": str(root), "sequences": len(rows), "subjects": len(spec.subject_ids)}

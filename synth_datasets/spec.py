@@ -11,6 +11,17 @@ from gaitcraft.errors import ConfigError
 
 #: Sequence-type prefixes the walker can render (CASIA-B naming).
 TYPE_PREFIXES = ("nm", "bg", "cl")
+#: Walker versions, oldest first: 'v1' is the first walker (kept so its datasets can be rebuilt byte for byte),
+#: 'v2' is calibrated on real CASIA-B silhouettes.
+WALKERS = ("v1", "v2")
+DEFAULT_WALKER = "v2"
+
+
+def check_walker(walker: str) -> str:
+    """`walker` if it is a known walker version, else a ConfigError listing them."""
+    if walker not in WALKERS:
+        raise ConfigError(f"unknown walker {walker!r}; valid: {', '.join(WALKERS)}")
+    return walker
 
 
 def parse_types(text: str) -> list[str]:
@@ -65,8 +76,10 @@ class ProceduralSpec:
     elevation: float = 0.0
     seed: int = 0
     train_subjects: int | None = None  # partition: first N train, rest test (default 60 %)
+    walker: str = DEFAULT_WALKER  # walker version ('v1' rebuilds datasets made before versions existed)
 
     def __post_init__(self) -> None:
+        check_walker(self.walker)
         if self.subjects < 1:
             raise ConfigError(f"--subjects must be at least 1, got {self.subjects}")
         if not 1 <= self.frames_min <= self.frames_max <= 1000:
@@ -78,11 +91,13 @@ class ProceduralSpec:
 
     @classmethod
     def from_json(cls, d: dict) -> ProceduralSpec:
-        """Inverse of `to_json`; unknown keys are an error."""
+        """Inverse of `to_json`; unknown keys are an error. A spec without a walker was written before walker
+        versions existed, so it is a 'v1' spec."""
         names = {f.name for f in dataclasses.fields(cls)}
         extra = set(d) - names
         if extra:
             raise ConfigError(f"unknown spec keys {sorted(extra)}; valid: {sorted(names)}")
+        d = {"walker": "v1", **d}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     @property
@@ -111,7 +126,7 @@ def check_output_spec(root: Path, spec: ProceduralSpec) -> bool:
                               "choose another --out", root)
         return False
     try:
-        old = json.loads(path.read_text())
+        old = ProceduralSpec.from_json(json.loads(path.read_text())).to_json()
     except json.JSONDecodeError as e:
         raise ConfigError(f"unreadable spec file ({e})", path) from None
     if old != spec.to_json():

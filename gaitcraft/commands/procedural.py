@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from gaitcraft.errors import ConfigError
+from synth_datasets.spec import DEFAULT_WALKER, WALKERS
 
 
 def add_parser(sub, name: str, summary: str):
@@ -12,7 +13,7 @@ def add_parser(sub, name: str, summary: str):
     p = sub.add_parser(name, help=summary, description=(
         "Render the procedural walker dataset: adult anny bodies (random phenotypes) walking with retargeted "
         "CMU motion capture (each subject's own blended gait style), in CASIA-B naming (nm normal, bg a bag "
-        "with the exact object in the labels, cl a long coat), rendered at every view and pretreated exactly "
+        "with the exact object in the labels, cl a coat), rendered at every view and pretreated exactly "
         "like real silhouettes. Writes an OpenGait tree + manifest.jsonl + partition.json + README.md card + "
         "groundtruth/<id>/<type>.npz (3D joints, pose, cameras). Deterministic per --seed; rerun the same "
         "command to resume an interrupted run."))
@@ -26,6 +27,9 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--train-subjects", type=int, default=None,
                    help="first N subjects form TRAIN_SET in partition.json (default 60%%)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    p.add_argument("--walker", choices=WALKERS, default=DEFAULT_WALKER,
+                   help="walker version: v2 is calibrated on real CASIA-B (bodies, stance, clothes, camera); "
+                        "v1 rebuilds datasets made with the first walker (default v2)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     return p
 
@@ -49,7 +53,8 @@ def run(args) -> int:
     fmin, fmax = parse_frames(args.frames_per_seq)
     spec = ProceduralSpec(subjects=args.subjects, types=tuple(parse_types(args.types)),
                           views=tuple(parse_views(args.views)), frames_min=fmin, frames_max=fmax,
-                          elevation=args.elevation, seed=args.seed, train_subjects=args.train_subjects)
+                          elevation=args.elevation, seed=args.seed, train_subjects=args.train_subjects,
+                          walker=args.walker)
     t0 = time.time()
     out = build_procedural(args.out, spec, workers=args.workers)
     print(f"procedural dataset: {out['root']}  ({out['subjects']} subjects, {out['sequences']} sequences; "
