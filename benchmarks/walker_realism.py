@@ -104,15 +104,15 @@ def head_lead(frames: np.ndarray) -> float:
     return float((head - centre).mean())
 
 
-def back_extent(frames: np.ndarray) -> float:
+def back_extent(frames: np.ndarray, faces_left: bool = False) -> float:
     """Mean distance (px) from the column-mass centre to the rearmost pixel over the upper-body rows at 90°
-    (the walker crosses left to right, so the back is on the left)."""
+    (the back is on the image left for a walker facing right, on the right for one facing left)."""
     m = frames[:, 12:34] > 127  # [t, rows, 64] shoulders to hips
     out = []
     for f in m:
         cols = np.nonzero(f.any(0))[0]
         if cols.size:
-            out.append(32 - cols[0])
+            out.append(cols[-1] - 32 if faces_left else 32 - cols[0])
     return float(np.mean(out))
 
 
@@ -283,7 +283,8 @@ def procedural_checks(root: Path, index: DatasetIndex) -> dict | None:
         if lab.clothing == "coat":
             coat.append(100 * ((fr > 127).mean() - (nm[0] > 127).mean()))
         if lab.carry == "backpack":
-            back.append(back_extent(fr) - back_extent(nm[0]))
+            left = head_lead(nm[0]) < 0  # which way this walker faces in the image
+            back.append(back_extent(fr, left) - back_extent(nm[0], left))
     out["coat_fg_gain_90"] = (float(np.mean(coat)), len(coat)) if coat else None
     out["backpack_back_90"] = (float(np.mean(back)), len(back)) if back else None
     return out
