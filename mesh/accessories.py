@@ -20,7 +20,7 @@ on the surface for any phenotype or backend. Positions are world coordinates (Z 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,10 +39,56 @@ CLOTHING_OFFSETS: dict[str, dict[str, float]] = {
     "coat": {"hips": 0.030, "torso": 0.030, "upper_legs": 0.030, "lower_legs": 0.010, "shoulders": 0.022,
              "upper_arms": 0.020, "lower_arms": 0.016, "neck": 0.010},
 }
+#: The boxy coat's offsets (m): a padded jacket or coat over everyday clothes, bulky on the trunk and sleeves.
+BOXY_COAT_OFFSETS: dict[str, float] = {"hips": 0.020, "torso": 0.025, "upper_legs": 0.015, "lower_legs": 0.010,
+                                       "shoulders": 0.045, "upper_arms": 0.050, "lower_arms": 0.035, "neck": 0.015}
 #: Carried objects this module can build ('bag' in the vocabulary means "some bag" and is not a geometry).
 CARRY_OBJECTS: tuple[str, ...] = ("none", "shoulder_bag", "backpack", "handbag")
 CLOTHING_KINDS: tuple[str, ...] = ("normal", "coat")
 GRAVITY = np.array([0.0, 0.0, -9.81])
+
+
+@dataclass(frozen=True)
+class Outfit:
+    """How one subject dresses, drawn once per subject (`sample_outfit`) and worn in all of its walks.
+
+    The defaults are the first walker's clothes: skin-tight 'normal' clothes, the long A-line coat, no hair.
+    """
+
+    trouser_ease: float = 0.0  # m the trouser legs stand off the knees (half that off the thighs); below the
+    # knees they hang straight down, as wide as at the knee
+    top_ease: float = 0.0  # m a loose shirt or jumper stands off the torso beyond 'normal' clothes
+    coat_cut: str = "long"  # 'long': A-line skirt to below the knees; 'boxy': straight, hips to mid-thigh
+    coat_length: float = 0.5  # boxy hem below the hip joints, as a fraction of the hips-to-knees distance
+    coat_bulk: float = 1.0  # boxy coat padding, x `BOXY_COAT_OFFSETS`
+    hair: float = 0.0  # m of hair on the top, sides and back of the head (not the face)
+
+    def to_dict(self) -> dict:
+        """Plain-Python dict (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Outfit:
+        """Rebuild from `to_dict` output; unknown keys are an error."""
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"unknown outfit key(s) {sorted(unknown)}")
+        return cls(**d)
+
+
+COAT_CUTS: tuple[str, ...] = ("long", "boxy")
+#: How outfits are drawn: per numeric field (low, high) of a uniform draw; the coat cut is boxy with
+#: `BOXY_COAT_SHARE`, else long.
+OUTFIT_RANGES: dict[str, tuple[float, float]] = {"trouser_ease": (0.015, 0.035), "top_ease": (0.01, 0.03),
+                                                 "coat_length": (0.1, 0.6), "coat_bulk": (0.8, 1.3),
+                                                 "hair": (0.005, 0.03)}
+BOXY_COAT_SHARE = 0.9
+
+
+def sample_outfit(rng: np.random.Generator) -> Outfit:
+    """Draw one subject's outfit from `OUTFIT_RANGES` and `BOXY_COAT_SHARE`."""
+    vals = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in OUTFIT_RANGES.items()}
+    return Outfit(coat_cut="boxy" if rng.random() < BOXY_COAT_SHARE else "long", **vals)
 
 
 @dataclass
@@ -192,12 +238,60 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return vn / np.maximum(np.linalg.norm(vn, axis=-1, keepdims=True), 1e-12)
 
 
-def clothing_offsets(model: BodyModel, clothing: str, scale: float = 1.0) -> np.ndarray:
-    """Per-vertex outward offset `[V]` (m) of a garment, from the model's region skinning weights."""
+def clothing_offsets(model: BodyModel, clothing: str, scale: float = 1.0,
+                     table: dict[str, float] | None = None) -> np.ndarray:
+    """Per-vertex outward offset `[V]` (m) of a garment, from the model's region skinning weights (region
+    amounts from `table`, by default `CLOTHING_OFFSETS[clothing]`)."""
     off = np.zeros(len(model.region_weights("hips")), dtype=np.float64)
-    for region, amount in CLOTHING_OFFSETS[clothing].items():
+    for region, amount in (table or CLOTHING_OFFSETS[clothing]).items():
         off += amount * model.region_weights(region)
     return off * scale
+
+
+def trouser_leg_offsets(body: BodyOutput, model: BodyModel, ease: float) -> np.ndarray:
+    """Per-vertex outward offset `[V]` (m, from the skin) of straight trouser legs: below each knee the leg is
+    widened to the knee's radius + `ease`, so the trousers hang straight to the ankle instead of following the
+    calf and the thin shin. Measured about each knee-to-ankle axis on the first frame."""
+    v = body.vertices[0].double().numpy()  # [V, 3]
+    j = body.joints[0].double().numpy()
+    w = model.region_weights("lower_legs")  # [V]
+    out = np.zeros(len(v))
+    radial, along = [], []
+    for knee_name, ankle_name in (("left_knee", "left_ankle"), ("right_knee", "right_ankle")):
+        knee, ankle = j[model.semantic_index(knee_name)], j[model.semantic_index(ankle_name)]
+        axis = ankle - knee
+        length = float(np.linalg.norm(axis))
+        rel = v - knee
+        s = rel @ axis / length  # [V] m along the shank from the knee
+        radial.append(np.linalg.norm(rel - np.outer(s / length, axis), axis=1))
+        along.append(s / length)
+    near_left = radial[0] < radial[1]  # each lower-leg vertex belongs to the nearer shank
+    for k, mine in enumerate((near_left, ~near_left)):
+        r, s = radial[k], along[k]
+        knee_ring = mine & (w > 0.5) & (s >= 0.0) & (s <= 0.1)
+        if knee_ring.sum() < 8:
+            continue
+        target = float(np.percentile(r[knee_ring], 90)) + ease
+        leg = mine & (s > 0.0) & (s < 1.05)
+        out[leg] = np.clip(target - r[leg], 0.0, None)
+    return out * w
+
+
+#: Hairline in the head joint's frame (m): hair grows above this height at the forehead (front, y <= -0.06)
+#: and at the nape (back, y >= 0.03), with the height blended linearly in between; it fades in over 3 cm.
+HAIRLINE_FRONT, HAIRLINE_BACK, HAIR_FADE = 0.09, -0.02, 0.03
+
+
+def hair_offsets(body: BodyOutput, model: BodyModel, hair: float) -> np.ndarray:
+    """Per-vertex outward offset `[V]` (m) of `hair` metres of hair: on the head above the hairline (top,
+    sides and back), none on the face. Measured in the head joint's frame on the first frame."""
+    hi = model.semantic_index("head")
+    tf = body.bone_transforms[0, hi].double().numpy()  # [4, 4]
+    loc = _local(body.vertices[0].double().numpy(), tf)  # [V, 3]
+    front_to_back = np.clip((loc[:, 1] + 0.06) / 0.09, 0.0, 1.0)
+    line = HAIRLINE_FRONT + (HAIRLINE_BACK - HAIRLINE_FRONT) * front_to_back  # [V]
+    grow = np.clip((loc[:, 2] - line) / HAIR_FADE, 0.0, 1.0)
+    return hair * grow * model.region_weights("head")
 
 
 def coat_hem(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float, length_below_knee: float = 0.06,
@@ -245,6 +339,50 @@ def coat_hem(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float
         b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
         faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
     return ExtraMesh("coat_hem", verts.astype(np.float32), np.concatenate(faces), two_sided=True)
+
+
+def _cross_section(loc: np.ndarray, z: float, half_band: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
+    """(centre [2], half extent [2]) in x, y of the points `loc` [P, 3] within `half_band` of height `z`."""
+    band = np.abs(loc[:, 2] - z) < half_band
+    pts = loc[band] if band.sum() >= 8 else loc
+    return 0.5 * (pts.min(0) + pts.max(0))[:2], 0.5 * (pts.max(0) - pts.min(0))[:2]
+
+
+def boxy_coat_skirt(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float, length: float = 0.5,
+                    waist: float = 0.12, ease: float = 0.01, n_seg: int = 32, lag: float = 0.10) -> ExtraMesh:
+    """A boxy coat's lower part: a straight open tube from the waist to a hem `length` x (hips-to-knees) below
+    the hip joints, as wide as the widest of the coat's waist and hip cross-sections; it hangs from the hips.
+
+    `surface` [T, V, 3] is the coat-displaced body. Unlike the long coat's skirt it does not flare over the
+    stride: it is as wide at the hem as at the hips (the thighs show through it in the stride, as in real
+    silhouettes of hip-length coats).
+    """
+    j = body.joints.double().numpy()  # [T, J, 3]
+    hip = 0.5 * (j[:, model.semantic_index("left_hip")] + j[:, model.semantic_index("right_hip")])  # [T, 3]
+    knee = 0.5 * (j[:, model.semantic_index("left_knee")] + j[:, model.semantic_index("right_knee")])
+    head = _heading_frames(body, model)  # [T, 3, 3]; local x = body left, y = backward
+    loc0 = (_trunk(model, surface) - hip[0]) @ head[0]  # [P, 3] trunk in the hip heading frame, frame 0
+    c_waist, r_waist = _cross_section(loc0, waist)
+    c_hip, r_hip = _cross_section(loc0, 0.0)
+    r_box = np.maximum(r_waist, r_hip) + ease  # [2]
+    drop = length * float(np.linalg.norm((knee - hip)[0]))
+    down = hang_direction(hip, fps, lag=lag, max_tilt_deg=10.0)  # [T, 3]
+    ang = np.linspace(0.0, 2 * np.pi, n_seg, endpoint=False)
+    ring = np.stack([np.cos(ang), np.sin(ang)], axis=1)  # [S, 2]
+    n_t = len(hip)
+    verts = np.empty((n_t, 3 * n_seg, 3))
+    for t in range(n_t):
+        axes = head[t][:, :2].T  # [2, 3] local x, y in world
+        top = hip[t] + head[t] @ np.array([*c_waist, waist]) + (ring * (r_waist + 0.5 * ease)) @ axes
+        mid = hip[t] + c_hip @ axes + (ring * r_box) @ axes
+        hem = hip[t] + c_hip @ axes + down[t] * drop + (ring * r_box) @ axes
+        verts[t] = np.concatenate([top, mid, hem])
+    faces = []
+    for k in range(2):  # two bands of quads between the three rings
+        a = np.arange(n_seg) + k * n_seg
+        b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
+        faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
+    return ExtraMesh("coat_skirt", verts.astype(np.float32), np.concatenate(faces), two_sided=True)
 
 
 # ----------------------------------------------------------------------------------------------- carried objects
@@ -324,10 +462,11 @@ def handbag(body: BodyOutput, model: BodyModel, fps: float, size=(0.10, 0.30, 0.
 
 
 def dress(body: BodyOutput, model: BodyModel, clothing: str = "normal", carry: str = "none", fps: float = 25.0,
-          rng: np.random.Generator | None = None) -> DressedBody:
+          rng: np.random.Generator | None = None, outfit: Outfit | None = None) -> DressedBody:
     """Apply `clothing` and attach `carry` to a posed sequence (`body` batch = frames, in time order).
 
     `rng` (optional) varies garment thickness and bag sizes by +-10% so sequences are not all identical.
+    `outfit` is the subject's own way of dressing; None dresses as the first walker did.
     """
     check_value("clothing", clothing)
     check_value("carry", carry)
@@ -338,9 +477,24 @@ def dress(body: BodyOutput, model: BodyModel, clothing: str = "normal", carry: s
     verts = body.vertices.double().numpy()  # [T, V, 3]
     faces = body.faces
     extras: list[ExtraMesh] = []
-    off = clothing_offsets(model, clothing, float(jit(1)[0]))  # [V]
+    boxy = clothing == "coat" and outfit is not None and outfit.coat_cut == "boxy"
+    scale = float(jit(1)[0])
+    if boxy:
+        off = clothing_offsets(model, clothing, scale * outfit.coat_bulk, BOXY_COAT_OFFSETS)  # [V]
+    else:
+        off = clothing_offsets(model, clothing, scale)  # [V]
+    if outfit is not None and outfit.trouser_ease:
+        off = off + outfit.trouser_ease * (0.5 * model.region_weights("upper_legs") + model.region_weights("lower_legs"))
+        off = np.maximum(off, trouser_leg_offsets(body, model, outfit.trouser_ease))
+    if outfit is not None and outfit.top_ease:  # a loose top, sleeves included
+        off = off + outfit.top_ease * (model.region_weights("torso") + 0.5 * model.region_weights("shoulders")
+                                       + 0.5 * model.region_weights("upper_arms"))
+    if outfit is not None and outfit.hair:
+        off = off + hair_offsets(body, model, outfit.hair)
     verts = verts + vertex_normals(verts, faces) * off[None, :, None]
-    if clothing == "coat":
+    if boxy:
+        extras.append(boxy_coat_skirt(body, model, verts, fps, length=outfit.coat_length))
+    elif clothing == "coat":
         extras.append(coat_hem(body, model, verts, fps))
     if carry == "backpack":
         extras.append(backpack(body, model, verts, size=tuple(np.array([0.30, 0.14, 0.40]) * jit(3))))

@@ -38,7 +38,7 @@ SEMANTIC_JOINTS: tuple[str, ...] = (
 
 #: Body regions (for clothing) that each backend maps to the joints whose skinning weights define them.
 REGIONS: tuple[str, ...] = ("hips", "torso", "neck", "shoulders", "upper_legs", "lower_legs", "upper_arms",
-                             "lower_arms")
+                             "lower_arms", "head")
 
 #: SMPL -> GaitCraft axes: (x, y, z)_smpl -> (x, -z, y), a +90 deg rotation about X (SMPL is Y up, faces +Z).
 SMPL_TO_WORLD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -114,6 +114,30 @@ ANNY_PHENOTYPES: dict[str, tuple[float, float]] = {
 }
 #: Adults are age >= 2/3 on anny's scale.
 ANNY_ADULT_AGE = 2.0 / 3.0
+#: How adult anny bodies are drawn (`sample_adult_phenotypes`): per phenotype (distribution, a, b, lo, hi) with
+#: 'uniform' on [a, b] or 'normal' with mean a and sd b, clipped to [lo, hi]. Gender is drawn apart (see there).
+ADULT_PHENOTYPES: dict[str, tuple[str, float, float, float, float]] = {
+    "age": ("uniform", ANNY_ADULT_AGE, 1.0, ANNY_ADULT_AGE, 1.0),
+    "muscle": ("uniform", 0.15, 0.75, 0.0, 1.0),
+    "weight": ("normal", 0.55, 0.2, 0.1, 1.0),
+    "height": ("normal", 0.42, 0.1, 0.2, 0.7),
+    "proportions": ("uniform", 0.3, 0.7, 0.0, 1.0),
+}
+#: Share of male bodies, and how far a body's gender value strays from its pole (0 male, 1 female).
+ADULT_MALE_SHARE = 0.75
+ADULT_GENDER_SPREAD = 0.3
+
+
+def sample_adult_phenotypes(rng: np.random.Generator) -> dict[str, float]:
+    """Draw one adult anny body: gender near its pole (male with `ADULT_MALE_SHARE`, at most
+    `ADULT_GENDER_SPREAD` from it), the rest from `ADULT_PHENOTYPES`; all within `ANNY_PHENOTYPES`."""
+    male = rng.random() < ADULT_MALE_SHARE
+    off = float(rng.uniform(0.0, ADULT_GENDER_SPREAD))
+    out = {"gender": off if male else 1.0 - off}
+    for name, (dist, a, b, lo, hi) in ADULT_PHENOTYPES.items():
+        x = rng.uniform(a, b) if dist == "uniform" else rng.normal(a, b)
+        out[name] = float(np.clip(x, lo, hi))
+    return out
 
 _ANNY_SEMANTIC = {
     "root": "root", "spine_low": "spine04", "spine_mid": "spine03", "chest": "spine01", "neck": "neck01",
@@ -127,6 +151,7 @@ _ANNY_REGIONS = {
     "hips": ["root", "pelvis.L", "pelvis.R"],
     "torso": ["spine05", "spine04", "spine03", "spine02", "spine01"],
     "neck": ["neck01", "neck02", "neck03"],
+    "head": ["head"],
     "shoulders": ["clavicle.L", "clavicle.R", "shoulder01.L", "shoulder01.R"],
     "upper_legs": ["upperleg01.L", "upperleg02.L", "upperleg01.R", "upperleg02.R"],
     "lower_legs": ["lowerleg01.L", "lowerleg02.L", "lowerleg01.R", "lowerleg02.R"],
@@ -242,6 +267,7 @@ _SMPL_REGIONS = {
     "hips": ["pelvis"],
     "torso": ["spine1", "spine2", "spine3"],
     "neck": ["neck"],
+    "head": ["head"],
     "shoulders": ["left_collar", "right_collar"],
     "upper_legs": ["left_hip", "right_hip"],
     "lower_legs": ["left_knee", "right_knee"],

@@ -2,13 +2,16 @@
 
 World axes are anny's: Z up, metres, and the walker walks along world **-Y** (anny's forward).
 
-View convention (CASIA-B style):
+View convention:
 - azimuth 0 deg: the camera is in front of the walker (on its -Y side, looking toward +Y); the walker comes
   toward the camera;
-- azimuth 90 deg: side view. The camera stands on the walker's **right** (-X) side, so the walker crosses the
-  image from left to right;
+- azimuth 90 deg: side view. By default (`side='right'`) the camera stands on the walker's **right** (-X) side,
+  so the walker crosses the image from left to right. Real CASIA-B cameras stand on the walker's left: its
+  walkers face left at 90 deg and at every view between 0 and 180. `side='left'` (`CASIA_B_SIDE`) mirrors the
+  orbit to match: azimuth a then puts the camera where azimuth -a is on the right-side orbit;
 - azimuth 180 deg: the camera is behind; the walker walks away.
-- elevation (deg) raises the camera above the look-at point, looking down.
+- elevation (deg) raises the camera above the look-at point, looking down; `camera_height` instead fixes the
+  camera's height above the ground and derives the elevation from it.
 
 Tracking choice (why): CASIA-B cameras are static and the subject walks through, so its view label is only exact
 at the centre of the walk. Here the camera follows the walker horizontally (a dolly at fixed distance and
@@ -32,6 +35,10 @@ from gaitcraft.errors import ConfigError
 
 #: Default camera distance from the look-at point (m); CASIA-B-like, gives mild but real perspective.
 DEFAULT_DISTANCE = 4.5
+#: Which side of the walker the 90 deg camera stands on: 'right' (the default orbit) or 'left'.
+SIDES = ("right", "left")
+#: The side CASIA-B's cameras film from (its walkers face left in the image).
+CASIA_B_SIDE = "left"
 #: Image side as a multiple of the subject's pixel height: room for arms, bags and elevation.
 FRAME_MARGIN = 1.5
 
@@ -51,6 +58,7 @@ class CameraSet:
     azimuth_deg: np.ndarray  # [n_views]
     elevation_deg: float
     distance: float
+    side: str = "right"  # which side of the walker the 90 deg camera stands on
 
     @property
     def n_views(self) -> int:
@@ -107,6 +115,7 @@ class CameraSet:
             "azimuth_deg": [float(a) for a in self.azimuth_deg],
             "elevation_deg": float(self.elevation_deg),
             "distance": float(self.distance),
+            "side": self.side,
         }
 
 
@@ -127,20 +136,30 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: Sequence[float] = (0.0, 0.0
     return R, t
 
 
-def view_direction(azimuth_deg: float | np.ndarray, elevation_deg: float = 0.0) -> np.ndarray:
+def _check_side(side: str) -> float:
+    """+1 for the right-side orbit, -1 for the mirrored (left-side) one."""
+    if side not in SIDES:
+        raise ConfigError(f"camera side must be one of {', '.join(SIDES)}, got {side!r}")
+    return 1.0 if side == "right" else -1.0
+
+
+def view_direction(azimuth_deg: float | np.ndarray, elevation_deg: float = 0.0, side: str = "right") -> np.ndarray:
     """Unit vector(s) from the subject toward the camera, `[..., 3]`; see the module docstring for the convention."""
-    a = np.deg2rad(np.asarray(azimuth_deg, dtype=np.float64))
+    a = np.deg2rad(np.asarray(azimuth_deg, dtype=np.float64)) * _check_side(side)
     e = np.deg2rad(float(elevation_deg))
-    # azimuth 0 -> (0, -1, 0) in front; azimuth 90 -> (-1, 0, 0), the walker's right side
+    # azimuth 0 -> (0, -1, 0) in front; azimuth 90 -> (-1, 0, 0), the walker's right side ((+1, 0, 0), its left
+    # side, on the mirrored orbit, where the azimuth's sign is flipped)
     horiz = np.stack([-np.sin(a), -np.cos(a), np.zeros_like(a)], axis=-1)
     return horiz * np.cos(e) + np.array([0.0, 0.0, np.sin(e)])
 
 
 def orbit_cameras(targets: np.ndarray, azimuths_deg: Sequence[float], *, elevation_deg: float = 0.0,
-                  distance: float = DEFAULT_DISTANCE, focal_px: float, width: int, height: int) -> CameraSet:
+                  distance: float = DEFAULT_DISTANCE, focal_px: float, width: int, height: int,
+                  side: str = "right") -> CameraSet:
     """Cameras at `distance` from each frame's look-at point `targets` [T, 3], one per azimuth.
 
-    `focal_px` is the focal length in pixels; the principal point is the image centre.
+    `focal_px` is the focal length in pixels; the principal point is the image centre. `side` picks the orbit
+    ('right' or 'left', see the module docstring).
     """
     targets = np.asarray(targets, dtype=np.float64)  # [T, 3]
     if targets.ndim != 2 or targets.shape[1] != 3:
@@ -150,12 +169,12 @@ def orbit_cameras(targets: np.ndarray, azimuths_deg: Sequence[float], *, elevati
     if distance <= 0 or focal_px <= 0:
         raise ConfigError(f"camera distance and focal length must be positive (got {distance}, {focal_px})")
     az = np.asarray([float(a) for a in azimuths_deg], dtype=np.float64)  # [n]
-    dirs = view_direction(az, elevation_deg)  # [n, 3]
+    dirs = view_direction(az, elevation_deg, side)  # [n, 3]
     eye = targets[None, :, :] + distance * dirs[:, None, :]  # [n, T, 3]
     R, t = look_at(eye, np.broadcast_to(targets[None], eye.shape))
     K = np.array([[focal_px, 0.0, (width - 1) / 2.0], [0.0, focal_px, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
     return CameraSet(K=K, R=R, t=t, width=int(width), height=int(height), azimuth_deg=az,
-                     elevation_deg=float(elevation_deg), distance=float(distance))
+                     elevation_deg=float(elevation_deg), distance=float(distance), side=side)
 
 
 def tracking_targets(vertices: np.ndarray) -> np.ndarray:
@@ -181,12 +200,15 @@ def tracking_targets(vertices: np.ndarray) -> np.ndarray:
 
 def sequence_cameras(vertices: np.ndarray, views: Sequence[float], *, height_px: int = 128,
                      elevation_deg: float = 0.0, distance: float = DEFAULT_DISTANCE,
-                     image_size: int | None = None) -> CameraSet:
+                     image_size: int | None = None, side: str = "right",
+                     camera_height: float | None = None) -> CameraSet:
     """The cameras `render_silhouettes` uses for a body sequence `[T, V, 3]` at `views` (azimuths, deg).
 
     The focal length makes the body's vertical extent over the sequence (its stature while walking) about
     `height_px` pixels at the look-at distance, whatever the subject's size, so every subject gets the same
     pixel budget (pretreatment rescales to 64 rows anyway). The square image is `FRAME_MARGIN * height_px`.
+    `camera_height` (m above the lowest vertex, the ground), when given, replaces `elevation_deg`: the camera
+    keeps its distance to the look-at point and is raised or lowered to that height.
     """
     v = np.asarray(vertices, dtype=np.float64)
     if v.ndim != 3 or v.shape[-1] != 3 or v.shape[0] < 1:
@@ -196,5 +218,11 @@ def sequence_cameras(vertices: np.ndarray, views: Sequence[float], *, height_px:
         raise ConfigError("body vertices have zero height; cannot frame the camera")
     size = int(image_size or round(FRAME_MARGIN * height_px))
     focal = height_px * distance / stature
-    return orbit_cameras(tracking_targets(v), views, elevation_deg=elevation_deg, distance=distance,
-                         focal_px=focal, width=size, height=size)
+    targets = tracking_targets(v)
+    if camera_height is not None:
+        rise = float(camera_height) - (float(targets[0, 2]) - float(v[..., 2].min()))
+        if abs(rise) >= distance:
+            raise ConfigError(f"camera height {camera_height} m cannot be reached at distance {distance} m")
+        elevation_deg = float(np.degrees(np.arcsin(rise / distance)))
+    return orbit_cameras(targets, views, elevation_deg=elevation_deg, distance=distance,
+                         focal_px=focal, width=size, height=size, side=side)

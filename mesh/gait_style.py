@@ -49,10 +49,19 @@ class GaitStyle:
     asym_amp: float = 0.0  # right-side amplitude × (1 + a), left × (1 − a), for legs and arms
     asym_phase: float = 0.0  # right-side bones lag by this fraction of a cycle
     version: int = field(default=1)
+    # Added later; at these defaults a style walks exactly as styles written before them did, and they are left
+    # out of `to_dict`, so such styles keep their JSON (and recipe hashes) byte for byte.
+    leg_adduction_deg: float = 0.0  # thighs turned toward the midline (+): knees and feet closer, shanks upright
+    relaxed_wrists: bool = False  # hands in line with the forearms instead of the retargeted wrist rotation
+    shoulder_drop_deg: float = 0.0  # clavicles lowered (+): sloping shoulders, the arms' direction kept
 
     def to_dict(self) -> dict:
-        """Plain-Python dict (JSON-ready)."""
-        return asdict(self)
+        """Plain-Python dict (JSON-ready); the later fields only when they differ from their defaults."""
+        d = asdict(self)
+        for name, default in _LATER_FIELDS.items():
+            if d[name] == default:
+                del d[name]
+        return d
 
     def to_json(self) -> str:
         """JSON text."""
@@ -70,6 +79,9 @@ class GaitStyle:
     def from_json(cls, text: str) -> GaitStyle:
         """Rebuild from `to_json` output."""
         return cls.from_dict(json.loads(text))
+
+
+_LATER_FIELDS = {"leg_adduction_deg": 0.0, "relaxed_wrists": False, "shoulder_drop_deg": 0.0}
 
 
 @dataclass
@@ -124,6 +136,30 @@ def sample_style(rng: np.random.Generator, library: CycleLibrary | None = None) 
         asym_amp=_clipped(rng, 0.0, 0.04, -0.1, 0.1),
         asym_phase=_clipped(rng, 0.0, 0.012, -0.03, 0.03),
     )
+
+
+#: Thigh adduction (deg) of a natural stance: mean, sd, clip range. Real walkers place their feet close to the
+#: walking line (step width ~0.1 m), which anny's wide hip joints do not do on their own.
+LEG_ADDUCTION_DEG = (5.0, 1.0, 3.0, 7.0)
+#: Arms held out from the body (deg) on top of a style's own abduction: mean, sd, clip range. anny's arms hang
+#: against the bare torso; clothed people's hang clear of their clothes.
+ARM_OUT_DEG = (5.0, 1.5, 1.0, 9.0)
+#: Clavicles lowered (deg): mean, sd, clip range. anny's square shoulders sit high beside the neck; real
+#: shoulders slope.
+SHOULDER_DROP_DEG = (10.0, 3.0, 4.0, 16.0)
+#: Head raised (deg, on top of a style's own pitch): anny's neck carries the head forward of the trunk, further
+#: than real walkers' (their silhouettes' heads sit closer above the body's centre).
+HEAD_UP_DEG = 12.0
+
+
+def sample_posture(rng: np.random.Generator, style: GaitStyle) -> dict[str, float | bool]:
+    """Draw the style fields of a natural stance and arms for `style` (`GaitStyle` keyword arguments): thigh
+    adduction from `LEG_ADDUCTION_DEG`, arms further out by `ARM_OUT_DEG`, relaxed wrists, shoulders lowered by
+    `SHOULDER_DROP_DEG`, the head raised by `HEAD_UP_DEG`."""
+    return {"leg_adduction_deg": _clipped(rng, *LEG_ADDUCTION_DEG), "relaxed_wrists": True,
+            "arm_abduction_deg": style.arm_abduction_deg + _clipped(rng, *ARM_OUT_DEG),
+            "shoulder_drop_deg": _clipped(rng, *SHOULDER_DROP_DEG),
+            "head_pitch_deg": style.head_pitch_deg - HEAD_UP_DEG}
 
 
 def session_variation(style: GaitStyle, rng: np.random.Generator) -> SessionVariation:
@@ -195,6 +231,13 @@ def compile_style(
         # Abduction about the forward axis: +Y rotation swings the left arm (on +X) downward-inward.
         up = idx[f"upperarm01.{side}"]
         rot[:, up] = _axis_rot(1, sign * style.arm_abduction_deg) @ rot[:, up]
+    if style.leg_adduction_deg:
+        _adduct_legs(rot, idx, style.leg_adduction_deg)
+    if style.shoulder_drop_deg:
+        _drop_shoulders(rot, idx, style.shoulder_drop_deg)
+    if style.relaxed_wrists:
+        for side in "LR":
+            rot[:, idx[f"wrist.{side}"]] = np.eye(3)
     rot[:, 0] = _scale_about_mean(rot[:, 0], leg_amp)  # pelvis rotation grows with the stride
     # Rx(+θ) tips the +Z axis toward −Y (anny's forward): a forward lean / head-down nod.
     lean = _axis_rot(0, style.trunk_lean_deg / len(_SPINE))
@@ -221,6 +264,33 @@ def compile_style(
         right_hs_phase=right_hs,
         toe_off_phase=np.nanmean(lib.toe_off_phase[src], axis=0) + np.array([0.0, style.asym_phase]),
     )
+
+
+def _adduct_legs(rot: np.ndarray, idx: dict[str, int], deg: float) -> None:
+    """Turn both thighs `deg` toward the midline about the pelvis' forward axis, in place on `rot` [p, 104, 3, 3].
+
+    The shanks get the inverse turn, conjugated through the thigh, so shanks and feet keep their world
+    orientation (upright shanks, level soles): knees and ankles both move toward the midline by the thigh
+    length x sin(deg), as when a walker places the feet close to the walking line.
+    """
+    for side, toward_midline in (("L", 1.0), ("R", -1.0)):  # +Y turns the left (+X) leg toward -X
+        thigh, shank = idx[f"upperleg01.{side}"], idx[f"lowerleg01.{side}"]
+        a = _axis_rot(1, toward_midline * deg)
+        d = rot[:, thigh]  # [p, 3, 3]
+        rot[:, shank] = np.swapaxes(d, -1, -2) @ a.T @ d @ rot[:, shank]
+        rot[:, thigh] = a @ d
+
+
+def _drop_shoulders(rot: np.ndarray, idx: dict[str, int], deg: float) -> None:
+    """Lower both clavicles by `deg` about the chest's forward axis, in place on `rot` [p, 104, 3, 3]; the upper
+    arms get the inverse turn (conjugated through clavicle and shoulder), so the arms hang as before from a
+    lower shoulder."""
+    for side, down in (("L", 1.0), ("R", -1.0)):  # +Y turns the left (+X) clavicle's tip downward
+        clav, shoulder, upper = (idx[f"{b}.{side}"] for b in ("clavicle", "shoulder01", "upperarm01"))
+        a = _axis_rot(1, down * deg)
+        c = rot[:, clav] @ rot[:, shoulder]  # [p, 3, 3]
+        rot[:, upper] = np.swapaxes(c, -1, -2) @ a.T @ c @ rot[:, upper]
+        rot[:, clav] = a @ rot[:, clav]
 
 
 def stance_sweep(rot: np.ndarray, lib: CycleLibrary, right_hs_phase: float) -> float:

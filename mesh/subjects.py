@@ -1,35 +1,74 @@
-"""Synthetic subjects of the procedural walker: body shape, gait style and their own bags, all from a seed."""
+"""Synthetic subjects of the procedural walker: body shape, gait style and their own bags, all from a seed.
+
+Two walker versions exist. 'v1' is the first walker (kept so that its datasets can be rebuilt byte for byte).
+'v2', the default, is calibrated on real CASIA-B silhouettes: adult bodies across real builds, a narrower
+stance with relaxed wrists, each subject's own outfit (trousers, coat cut, hair), and CASIA-B's camera side and
+height.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import BAGS, cycled_bag
-from mesh.gait_style import GaitStyle, sample_style
+from mesh.accessories import Outfit, sample_outfit
+from mesh.body_model import sample_adult_phenotypes
+from mesh.camera import CASIA_B_SIDE
+from mesh.gait_style import GaitStyle, sample_posture, sample_style
+
+#: Walker versions, oldest first: 'v1' is the first walker (kept so its datasets can be rebuilt byte for byte),
+#: 'v2' is calibrated on real CASIA-B silhouettes.
+WALKERS = ("v1", "v2")
+DEFAULT_WALKER = "v2"
+
+
+def check_walker(walker: str) -> str:
+    """`walker` if it is a known walker version, else a ConfigError listing them."""
+    if walker not in WALKERS:
+        raise ConfigError(f"unknown walker {walker!r}; valid: {', '.join(WALKERS)}")
+    return walker
+
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
+#: Camera height (m above the ground) of the 'v2' walker: CASIA-B's cameras film from about chest height.
+V2_CAMERA_HEIGHT = 1.2
 
 
 @dataclass
 class SubjectRecipe:
-    """Everything that makes one synthetic subject: reproducible from (seed, index) alone."""
+    """Everything that makes one synthetic subject: reproducible from (seed, index, walker) alone."""
 
     subject: str
     phenotypes: dict[str, float]
     style: GaitStyle
     bags: list[str]  # the bag carried in bg-01, bg-02, ... (cycled)
+    walker: str = "v1"
+    outfit: Outfit | None = None  # None: the first walker's clothes
 
     def to_json(self) -> dict:
-        """JSON-ready dict (stored in the ground-truth sidecar and the manifest provenance)."""
-        return {"subject": self.subject, "phenotypes": self.phenotypes, "style": self.style.to_dict(),
-                "bags": self.bags}
+        """JSON-ready dict (stored in the ground-truth sidecar and the manifest provenance). A 'v1' recipe has
+        exactly the keys it had before walker versions existed."""
+        out = {"subject": self.subject, "phenotypes": self.phenotypes, "style": self.style.to_dict(),
+               "bags": self.bags}
+        if self.walker != "v1":
+            out["walker"] = self.walker
+            out["outfit"] = None if self.outfit is None else self.outfit.to_dict()
+        return out
 
     def bag_for(self, seq_type: str) -> str:
         """The exact object of a `bg-NN` sequence."""
         return cycled_bag(self.bags, seq_type)
+
+
+def walker_camera(walker: str) -> dict:
+    """Keyword arguments for `mesh.render.render_dressed` that place the camera as `walker` does."""
+    if check_walker(walker) == "v1":
+        return {"side": "right", "camera_height": None}
+    return {"side": CASIA_B_SIDE, "camera_height": V2_CAMERA_HEIGHT}
 
 
 def subject_rng(seed: int, index: int, *salt: int) -> np.random.Generator:
@@ -37,20 +76,26 @@ def subject_rng(seed: int, index: int, *salt: int) -> np.random.Generator:
     return np.random.default_rng([seed, index, *salt])
 
 
-def sample_subject(seed: int, index: int) -> SubjectRecipe:
+def sample_subject(seed: int, index: int, walker: str = DEFAULT_WALKER) -> SubjectRecipe:
     """Draw subject `index` (0-based) of the dataset with `seed`: an adult anny body and a gait style."""
     rng = subject_rng(seed, index)
-    phen = {
-        "gender": float(rng.uniform(0.0, 1.0)),
-        "age": float(rng.uniform(0.62, 0.95)),  # 2/3 = young adult; 1 = old
-        "muscle": float(rng.uniform(0.25, 0.75)),
-        "weight": float(np.clip(rng.normal(0.5, 0.15), 0.15, 0.9)),
-        "height": float(np.clip(rng.normal(0.42, 0.1), 0.2, 0.7)),
-        "proportions": float(rng.uniform(0.3, 0.7)),
-    }
+    if check_walker(walker) == "v1":
+        phen = {
+            "gender": float(rng.uniform(0.0, 1.0)),
+            "age": float(rng.uniform(0.62, 0.95)),  # 2/3 = young adult; 1 = old
+            "muscle": float(rng.uniform(0.25, 0.75)),
+            "weight": float(np.clip(rng.normal(0.5, 0.15), 0.15, 0.9)),
+            "height": float(np.clip(rng.normal(0.42, 0.1), 0.2, 0.7)),
+            "proportions": float(rng.uniform(0.3, 0.7)),
+        }
+    else:
+        phen = sample_adult_phenotypes(rng)
     style = sample_style(rng)
     bags = [str(b) for b in rng.permutation(BAGS)]
-    return SubjectRecipe(f"{index + 1:03d}", phen, style, bags)
+    if walker == "v1":
+        return SubjectRecipe(f"{index + 1:03d}", phen, style, bags)
+    style = replace(style, **sample_posture(rng, style))
+    return SubjectRecipe(f"{index + 1:03d}", phen, style, bags, walker, sample_outfit(rng))
 
 
 def recipe_hash(recipe: SubjectRecipe) -> str:

@@ -17,14 +17,17 @@ from synth_datasets.procedural.build import build_procedural
 from synth_datasets.procedural.spec import ProceduralSpec
 
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"
+#: The procedural walker version the shipped models were trained on.
+SHIPPED_WALKER = "v1"
 
 
 @pytest.fixture(scope="module")
 def walkers(tmp_path_factory):
-    """3 subjects x nm-01, nm-02, cl-01 x views 36 and 90, 40 frames each (subjects 001-003 of the training seed)."""
+    """3 subjects x nm-01, nm-02, cl-01 x views 36 and 90, 40 frames each (subjects 001-003 of the training seed),
+    drawn by the walker the shipped models were trained on."""
     root = tmp_path_factory.mktemp("walkers")
     spec = ProceduralSpec(subjects=3, types=tuple(parse_types("nm:2,cl:1")), views=(36.0, 90.0), frames_min=40,
-                          frames_max=40, seed=0)
+                          frames_max=40, seed=0, walker=SHIPPED_WALKER)
     build_procedural(root, spec, workers=1, progress=False)
     return DatasetIndex.open(root)
 

@@ -10,6 +10,8 @@ from gaitcraft.paths import CACHE_RULE, REPO_ROOT, cache_dir
 # The reference walkers: the same seeded subjects as the shipped generator's training data (procedural seed 0,
 # subjects 001-030 train, 031-050 held out), one walk each at six views: enough for the privacy audit.
 REF_SUBJECTS, REF_TRAIN, REF_TYPES, REF_VIEWS = 50, 30, "nm:1", "0:180:36"
+#: The procedural walker the shipped generator and classifiers were trained on: the reference walkers match it.
+REF_WALKER = "v1"
 SYN_TYPES, SYN_VIEWS = "nm:1,bg:1,cl:1", "0:180:36"
 BATCH = 8  # sequences per generator forward pass
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"  # shipped view/clothing/carry classifiers
@@ -43,7 +45,8 @@ def render_reference(workers: int) -> Path:
 
     data = cache_dir() / "demo" / "reference"
     spec = ProceduralSpec(subjects=REF_SUBJECTS, train_subjects=REF_TRAIN, types=tuple(parse_types(REF_TYPES)),
-                          views=tuple(parse_views(REF_VIEWS)), frames_min=40, frames_max=50, seed=0)
+                          views=tuple(parse_views(REF_VIEWS)), frames_min=40, frames_max=50, seed=0,
+                          walker=REF_WALKER)
     build_procedural(data, spec, workers=workers)
     return data
 

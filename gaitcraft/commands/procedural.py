@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from gaitcraft.errors import ConfigError
+from mesh.subjects import DEFAULT_WALKER, WALKERS
 
 
 def add_parser(sub, name: str, summary: str):
@@ -12,7 +13,7 @@ def add_parser(sub, name: str, summary: str):
     p = sub.add_parser(name, help=summary, description=(
         "Render the procedural walker dataset: adult anny bodies (random phenotypes) walking with retargeted "
         "CMU motion capture (each subject's own blended gait style), in CASIA-B naming (nm normal, bg a bag "
-        "with the exact object in the labels, cl a long coat), rendered at every view and pretreated exactly "
+        "with the exact object in the labels, cl a coat), rendered at every view and pretreated exactly "
         "like real silhouettes. Writes an OpenGait tree + manifest.jsonl + partition.json + README.md card + "
         "groundtruth/<id>/<type>.npz (3D joints, pose, cameras). Deterministic per --seed; rerun the same "
         "command to resume an interrupted run."))
@@ -30,6 +31,9 @@ def add_parser(sub, name: str, summary: str):
                    help="segmentation noise: real = holes, split-off fragments, ragged edges, foot shadows and flicker "
                         "drawn per sequence, calibrated on real background-subtraction silhouettes; clean = exact "
                         "renders (default real)")
+    p.add_argument("--walker", choices=WALKERS, default=DEFAULT_WALKER,
+                   help="walker version: v2 is calibrated on real CASIA-B (bodies, stance, clothes, camera); "
+                        "v1 rebuilds datasets made with the first walker (default v2)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     return p
 
@@ -55,7 +59,7 @@ def run(args) -> int:
     spec = ProceduralSpec(subjects=args.subjects, types=tuple(parse_types(args.types)),
                           views=tuple(parse_views(args.views)), frames_min=fmin, frames_max=fmax,
                           elevation=args.elevation, seed=args.seed, train_subjects=args.train_subjects,
-                          noise=args.noise)
+                          noise=args.noise, walker=args.walker)
     t0 = time.time()
     out = build_procedural(args.out, spec, workers=args.workers)
     print(f"procedural dataset: {out['root']}  ({out['subjects']} subjects, {out['sequences']} sequences; "

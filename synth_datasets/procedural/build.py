@@ -25,7 +25,7 @@ from gaitcraft.pretreat import binarize, pretreat_frame
 from gaitcraft.types import SequenceLabels
 from mesh.body_model import shared_anny_body
 from mesh.motion import WALK_FPS
-from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
+from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng, walker_camera
 from synth_datasets.card import write_card
 from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_output_spec
 
@@ -66,8 +66,9 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
     motion, body = pose_walk(recipe, session, n_frames, body_model)
     clothing, carry = conditions_for(recipe, seq_type)
-    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng)
-    masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation)  # [V, T, H, W]
+    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng, outfit=recipe.outfit)
+    masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation,
+                                 **walker_camera(spec.walker))  # [V, T, H, W]
     masks, noise = add_view_noise(masks, spec.views, spec.noise, (spec.seed, index, zlib.crc32(seq_type.encode()),
                                                                   NOISE_SALT))  # before pretreatment, as real
     per_view, kept = [], np.zeros(masks.shape[:2], bool)
@@ -146,7 +147,7 @@ def _do_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
 def _render_unit(args: tuple[str, int, str, dict]) -> tuple[str, str, list[int]]:
     root, index, seq_type, spec_json = args
     root_p, spec = Path(root), ProceduralSpec.from_json(spec_json)
-    recipe = sample_subject(spec.seed, index)
+    recipe = sample_subject(spec.seed, index, spec.walker)
     walk = render_walk(recipe, seq_type, spec, index)
     for view, frames in zip(spec.views, walk.frames):
         if len(frames):
@@ -187,7 +188,7 @@ def finalize(root: Path, spec: ProceduralSpec) -> dict:
     """Write manifest, partition and card from what is on disk (so resumed and fresh runs agree byte for byte)."""
     rows, labels = [], []
     for i, sid in enumerate(spec.subject_ids):
-        recipe = sample_subject(spec.seed, i)
+        recipe = sample_subject(spec.seed, i, spec.walker)
         for t in spec.types:
             for v in spec.views:
                 lab = unit_labels(recipe, t, v, spec)
@@ -200,7 +201,7 @@ def finalize(root: Path, spec: ProceduralSpec) -> dict:
     write_partition(root / "partition.json", train, test)
     write_card(root, "GaitCraft procedural walkers",
                "Rendered silhouettes of synthetic adults (anny bodies) walking with retargeted CMU motion capture, "
-               "in CASIA-B naming (nm = normal, bg = a bag, exact object in the labels, cl = long coat), "
+               "in CASIA-B naming (nm = normal, bg = a bag, exact object in the labels, cl = a coat), "
                "pretreated exactly like real data. Ground truth (3D joints, pose, cameras, body and gait style) "
                f"is in `{GT_DIR}/<id>/<type>.npz`.", labels, spec=spec.to_json())
     return {"root": str(root), "sequences": len(rows), "subjects": len(spec.subject_ids)}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gaitcraft.errors import ConfigError
 from mesh.segmentation_noise import NOISE_MODES
+from mesh.subjects import DEFAULT_WALKER, check_walker
 from synth_datasets.grid import parse_types, parse_views
 
 
@@ -25,8 +26,10 @@ class ProceduralSpec:
     seed: int = 0
     train_subjects: int | None = None  # partition: first N train, rest test (default 60 %)
     noise: str = "clean"  # segmentation noise: "real" (calibrated background-subtraction defects) or "clean"
+    walker: str = DEFAULT_WALKER  # walker version ('v1' rebuilds datasets made before versions existed)
 
     def __post_init__(self) -> None:
+        check_walker(self.walker)
         if self.subjects < 1:
             raise ConfigError(f"--subjects must be at least 1, got {self.subjects}")
         if not 1 <= self.frames_min <= self.frames_max <= 1000:
@@ -40,11 +43,13 @@ class ProceduralSpec:
 
     @classmethod
     def from_json(cls, d: dict) -> ProceduralSpec:
-        """Inverse of `to_json`; unknown keys are an error."""
+        """Inverse of `to_json`; unknown keys are an error. A spec without a walker was written before walker
+        versions existed, so it is a 'v1' spec."""
         names = {f.name for f in dataclasses.fields(cls)}
         extra = set(d) - names
         if extra:
             raise ConfigError(f"unknown spec keys {sorted(extra)}; valid: {sorted(names)}")
+        d = {"walker": "v1", **d}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     @property
@@ -73,7 +78,7 @@ def check_output_spec(root: Path, spec: ProceduralSpec) -> bool:
                               "choose another --out", root)
         return False
     try:
-        old = json.loads(path.read_text())
+        old = ProceduralSpec.from_json(json.loads(path.read_text())).to_json()
     except json.JSONDecodeError as e:
         raise ConfigError(f"unreadable spec file ({e})", path) from None
     old.setdefault("noise", "clean")  # written before segmentation noise existed: those renders were clean
