@@ -13,6 +13,7 @@ from conditioning import ConditionEncoder
 from diffusion import GaitCraftPipeline, SilhouetteAutoencoder, SpatioTemporalUNet, make_scheduler
 from gaitcraft.cli import main
 from gaitcraft.io.opengait_tree import read_opengait_sequence
+from synth_datasets.generated.plan import sequence_seed
 
 IDS = ["001", "002", "003", "004", "005", "006"]
 
@@ -94,7 +95,10 @@ def test_generated_ids_are_prefixed_and_the_prefix_is_in_the_manifest(model, tmp
     gen, novel = rows["gen001/nm-01/090"], rows["novel001s0/nm-01/090"]
     assert gen["subject"] == "gen001" and gen["provenance"]["subject_prefix"] == "gen"
     assert gen["provenance"]["identity_recipe"]["ids"] == ["001"]
+    # the prefix names the walk; it does not change it: the seed is drawn from the identity, as before prefixes
+    assert gen["provenance"]["sequence_seed"] == sequence_seed(0, ("001", "nm-01", "090"))
     assert novel["provenance"]["subject_prefix"] == "novel"
+    assert novel["provenance"]["sequence_seed"] == sequence_seed(0, ("novel001s0", "nm-01", "090"))
     assert json.loads((tmp_path / "a" / "partition.json").read_text())["TRAIN_SET"] == ["gen001", "novel001s0"]
 
 

@@ -112,7 +112,9 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
         recipes = pipe.condition_encoder.sample_novel(novel, seed)
         subjects = [f"{prefix}{i:03d}s{seed}" for i in range(1, novel + 1)]
     seq_type = seq_type_for(conditions)
-    jobs = [SeqJob(s, seq_type, v, r, conditions) for s, r in zip(subjects, recipes) for v in views]
+    seed_subjects = [identity] if identity is not None else subjects  # the prefix leaves the walk unchanged
+    jobs = [SeqJob(s, seq_type, v, r, conditions, seed_subject=ss)
+            for s, r, ss in zip(subjects, recipes, seed_subjects) for v in views]
     sha = model_hash(folder)
     extra = {"steps": steps, "guidance": guidance, "subject_prefix": prefix}
 

@@ -26,6 +26,9 @@ class SeqJob:
     view: float
     recipe: IdentityRecipe
     conditions: dict[str, Any] = field(default_factory=dict, hash=False)
+    # the subject name its seed is drawn from, when the tree's name is a prefixed copy of it (`generate --identity
+    # 001` writes `gen001` but draws the walk it drew before prefixes existed); None: the tree's name
+    seed_subject: str | None = None
 
     def pipeline_conditions(self) -> dict[str, Any]:
         """The keyword arguments of this sequence's pipeline call: every factor's value."""
@@ -36,11 +39,16 @@ class SeqJob:
         """(subject, type, view folder): the sequence's place in the OpenGait tree."""
         return (self.subject, self.seq_type, view_name(self.view))
 
+    @property
+    def seed_key(self) -> tuple[str, str, str]:
+        """The key its sequence seed is drawn from: `key`, with `seed_subject` in place of the subject if set."""
+        return (self.seed_subject or self.subject, self.seq_type, view_name(self.view))
+
     def labels(self, seed: int, model_sha256: str, source: str = GENERATOR_NAME,
                extra: dict[str, Any] | None = None) -> SequenceLabels:
         """Labels with provenance: generator, model hash, master and sequence seed, identity recipe."""
         prov = {"generator": GENERATOR_NAME, "model_sha256": model_sha256, "seed": seed,
-                "sequence_seed": sequence_seed(seed, self.key), "identity_recipe": self.recipe.to_json(),
+                "sequence_seed": sequence_seed(seed, self.seed_key), "identity_recipe": self.recipe.to_json(),
                 **(extra or {})}
         labels = {factor(name).label: value for name, value in self.conditions.items()}
         return SequenceLabels(self.subject, self.seq_type, float(self.view), source=source, provenance=prov, **labels)
@@ -54,7 +62,7 @@ def sequence_seed(seed: int, key: tuple[str, str, str]) -> int:
 
 def generators(seed: int, jobs: list[SeqJob]) -> list[torch.Generator]:
     """One CPU `torch.Generator` per job, seeded from (seed, job key)."""
-    return [torch.Generator().manual_seed(sequence_seed(seed, j.key)) for j in jobs]
+    return [torch.Generator().manual_seed(sequence_seed(seed, j.seed_key)) for j in jobs]
 
 
 def plan_jobs(subjects: list[str], recipes: list[IdentityRecipe], types: list[str], views: list[float],
