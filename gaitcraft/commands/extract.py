@@ -54,7 +54,7 @@ def run(args) -> int:
     used = ", ".join(sorted(rep.extractors)) or "none"
     print(f"extracted {rep.written} videos ({rep.frames_in} frames in, {rep.frames_out} kept, "
           f"{rep.fps:.1f} frames/s, extractor {used}); {rep.skipped_existing} already done; {rep.failed} failed")
-    tried = rep.written + rep.failed
     if not rep.failed:
         return 0
-    return 2 if rep.failed == tried else 1
+    # sequences a previous run wrote count as done: 2 only when no video of the input has silhouettes
+    return 2 if rep.written + rep.skipped_existing == 0 else 1
