@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("recognizer", "train / evaluate the GaitBase-compatible gait recognizer"),
     ("classifiers", "train / evaluate view, clothing and carry classifiers"),
     ("audit", "biometric-fidelity audit of generative animation models"),
+    ("extract", "silhouettes (and 2D poses) from your own videos into an OpenGait tree"),
     ("train", "train the silhouette video diffusion generator"),
     ("mesh", "3D reconstruction from silhouettes (joints, meshes, heatmaps, novel views)"),
     ("generate", "sample silhouette sequences from a trained generator"),

@@ -15,6 +15,7 @@ import numpy as np
 
 from eval.audit.background import BackgroundSubtraction
 from eval.audit.inputs import Clip
+from eval.audit.segmenters import resolve_extractor
 from gaitcraft.pretreat import MIN_PIXEL_SUM, binarize, pretreat_frame
 
 FLAGS = ("empty", "edge", "dropped")
@@ -74,10 +75,10 @@ def pretreat_masks(masks: np.ndarray, extractor: str = "given-masks") -> Extract
 
 def extract_clip(clip: Clip, extractor: Extractor | None = None, background: np.ndarray | None = None) -> Extraction:
     """Silhouettes of a clip: masks are used as given; RGB goes through `extractor` (background subtraction
-    by default), with `background` `[h, w, 3]` (the empty scene) when known."""
+    by default; `auto` picks per clip), with `background` `[h, w, 3]` (the empty scene) when known."""
     if clip.is_mask:
         return pretreat_masks(clip.frames)
-    ext = extractor or BackgroundSubtraction()
+    ext = resolve_extractor(extractor or BackgroundSubtraction(), background)
     if background is not None and background.shape != clip.frames.shape[1:]:
         raise ValueError(f"background {background.shape} does not match the clip's frames {clip.frames.shape[1:]}")
     return pretreat_masks(ext.masks(clip.frames, background), ext.name)

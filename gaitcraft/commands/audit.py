@@ -35,7 +35,8 @@ def add_parser(sub, name: str, summary: str):
                         "checkpoint; gei: a training-free gait-energy-image baseline (default: ours)")
     p.add_argument("--checkpoint", help="the run folder (ours) or .pt file (opengait)")
     p.add_argument("--extractor", default="background",
-                   help="RGB->silhouette: 'background' (default), 'mediapipe' (if installed; bundled model), or "
+                   help="RGB->silhouette: 'background' (default), 'learned' (MediaPipe pose segmentation, the segment "
+                        "extra), 'auto' (learned unless a background is given), 'mediapipe-selfie', or "
                         "'module:function' naming a local function rgb[t,h,w,3] -> masks[t,h,w]")
     p.add_argument("--far", type=float, default=0.01, help="false-accept rate of the threshold (default 0.01)")
     p.add_argument("--min-frames", type=int, default=10, help="shortest usable clip (default 10)")
