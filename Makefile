@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint bench env clean-env
 
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV): torch 2.13.0 (CPU build) and GaitCraft's dependencies; about 1-3 min, once"
 	test -x $(PY) || python3 -m venv $(VENV)
 	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build on a CPU machine
 	$(PY) -m pip install -q torch==2.13.0
