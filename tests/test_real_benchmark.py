@@ -14,6 +14,7 @@ from eval.privacy import DEFAULT_RECOGNIZER
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.paths import REPO_ROOT
+from gaitcraft.types import SequenceLabels
 from synth_datasets.procedural import build_procedural
 from synth_datasets.spec import ProceduralSpec, parse_types
 
@@ -36,7 +37,7 @@ def real_stand_in(synthetic: DatasetIndex, root) -> None:
         frames[(frames == 0) & (rng.random(frames.shape) < 0.02)] = 90
         if (subject, lab.seq_type, lab.view) == SHORT:
             frames = frames[:2]
-        write_opengait_sequence(root, type(lab)(subject, lab.seq_type, lab.view), frames)
+        write_opengait_sequence(root, SequenceLabels(subject, lab.seq_type, lab.view), frames)
 
 
 @pytest.fixture(scope="module")
