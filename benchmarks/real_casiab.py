@@ -35,16 +35,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
-from eval.classifier_confusion import classifier_confusions  # noqa: E402
-from eval.embed import embed_records  # noqa: E402
-from eval.embedding_set import EmbeddingSet  # noqa: E402
-from eval.generation_metrics import fgd  # noqa: E402
-from eval.protocols import casia_b  # noqa: E402
-from eval.recognizer import checkpoint_id, load_recognizer  # noqa: E402
-from eval.recognizer_config import RecognizerConfig  # noqa: E402
-from eval.report import format_casia_b  # noqa: E402
-from eval.report_figures import write_confusion_png, write_per_view_png  # noqa: E402
-from eval.silhouette_stats import MIN_FRAMES, dataset_stats, view_row  # noqa: E402
+from eval.evaluation.classifier_confusion import classifier_confusions  # noqa: E402
+from eval.evaluation.embed import embed_records  # noqa: E402
+from eval.evaluation.embedding_set import EmbeddingSet  # noqa: E402
+from eval.evaluation.generation_metrics import fgd  # noqa: E402
+from eval.evaluation.protocols import casia_b  # noqa: E402
+from eval.evaluation.recognizer import checkpoint_id, load_recognizer  # noqa: E402
+from eval.evaluation.report import format_casia_b  # noqa: E402
+from eval.evaluation.report_figures import write_confusion_png, write_per_view_png  # noqa: E402
+from eval.evaluation.silhouette_stats import MIN_FRAMES, dataset_stats, view_row  # noqa: E402
+from eval.training.recognizer_config import RecognizerConfig  # noqa: E402
 from gaitcraft.dataset import DatasetIndex  # noqa: E402
 from gaitcraft.errors import DataError, GaitCraftError  # noqa: E402
 from gaitcraft.io.atomic import atomic_save, atomic_write_text  # noqa: E402

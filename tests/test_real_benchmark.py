@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 from benchmarks import real_casiab
-from eval.privacy import DEFAULT_RECOGNIZER
+from eval.evaluation.privacy import DEFAULT_RECOGNIZER
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.paths import REPO_ROOT
 from gaitcraft.types import SequenceLabels
-from synth_datasets.procedural import build_procedural
-from synth_datasets.spec import ProceduralSpec, parse_types
+from synth_datasets.grid import parse_types
+from synth_datasets.procedural.build import build_procedural
+from synth_datasets.procedural.spec import ProceduralSpec
 
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"
 SHORT = ("077", "nm-06", 90.0)  # cut to 2 frames in the stand-in
@@ -45,7 +46,7 @@ def report(tmp_path_factory):
     """The benchmark's report.json and output folder for a 3-subject, 2-view, 10-type procedural tree."""
     tmp = tmp_path_factory.mktemp("realbench")
     spec = ProceduralSpec(subjects=3, types=tuple(parse_types("nm:6,bg:2,cl:2")), views=(0.0, 90.0),
-                          frames_min=12, frames_max=12, seed=0)
+                          frames_min=12, frames_max=12, seed=0, walker="v1")  # the shipped models' walker
     build_procedural(tmp / "synthetic", spec, workers=1, progress=False)
     real_stand_in(DatasetIndex.open(tmp / "synthetic"), tmp / "real")
     out = tmp / "out"

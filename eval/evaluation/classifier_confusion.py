@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from eval.attribute_classifiers import attribute_value, class_index, load_classifiers
-from eval.embed import RecordFrames, data_version, forward_sequences
-from eval.recognizer import checkpoint_id
+from eval.evaluation.classifiers import load_classifiers
+from eval.evaluation.embed import RecordFrames, data_version, forward_sequences
+from eval.evaluation.recognizer import checkpoint_id
+from eval.models.attribute_classifier import attribute_value, class_index
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_save
 from gaitcraft.paths import cache_dir

@@ -21,7 +21,7 @@ def _pyplot():
 
 def write_confusion_png(path: str | Path, confusion: dict, title: str, xlabel: str = "predicted",
                         ylabel: str = "true") -> None:
-    """A confusion matrix ({'rows', 'cols', 'matrix'} as `eval.classifier_confusion.score` makes it) as a heatmap.
+    """A confusion matrix ({'rows', 'cols', 'matrix'} as `eval.evaluation.classifier_confusion.score` makes it) as a heatmap.
 
     Colour is the share of each true row (so rows of different sizes read alike); cells print the counts.
     """
