@@ -37,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header, log  # noqa: E402
+from eval.evaluation.silhouette_stats import width_period  # noqa: E402
 from gaitcraft.dataset import DatasetIndex  # noqa: E402
 from gaitcraft.errors import GaitCraftError  # noqa: E402
 from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
@@ -61,17 +62,6 @@ def widths(frames: np.ndarray) -> np.ndarray:
     """Per-frame horizontal extent of the mask (threshold 127), `[t]`."""
     m = frames > 127
     return np.array([np.ptp(np.nonzero(f.any(0))[0]) + 1 if f.any() else 0 for f in m], float)
-
-
-def width_period(width: np.ndarray) -> float:
-    """First autocorrelation peak of width at lag >= 8 (the calibration tool's definition)."""
-    w = width - width.mean()
-    ac = np.correlate(w, w, "full")[len(w) - 1:]
-    ac = ac / (ac[0] + 1e-9)
-    for lag in range(8, min(len(ac) - 1, 40)):
-        if ac[lag] > ac[lag - 1] and ac[lag] >= ac[lag + 1] and ac[lag] > 0.2:
-            return float(lag)
-    return float("nan")
 
 
 def separated_leg_share(frames: np.ndarray) -> float:

@@ -40,7 +40,7 @@ class Cases:
 
 
 def render_cases(subjects: int = 4, views: Sequence[float] = (90.0,), frames: int = 30, seed: int = 0) -> Cases:
-    """Render every walk the cases need: gallery sessions, references (session 3), re-renders (session 4) and
+    """Render every walk the cases need: gallery walks, references (a third walk), re-renders (a fourth walk) and
     A-on-B transfers (A's style, the next subject's body)."""
     recipes = [sample_subject(seed, i) for i in range(subjects)]
     ids = [r.subject for r in recipes]

@@ -1,4 +1,4 @@
-"""Augmentation experiment (DESIGN §5): a recognizer trained on real-train alone and one trained on real-train +
+"""Augmentation experiment: a recognizer trained on real-train alone and one trained on real-train +
 synthetic, with the same recipe and number of steps, both evaluated on the real test identities with the
 CASIA-B protocol. Writes a Markdown report (table + figure) and JSON."""
 
@@ -127,7 +127,7 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
         return result
     base, aug = (result["runs"][n]["rank1"] for n in RUNS)
     result["gain"] = {k: None if base[k] is None or aug[k] is None else aug[k] - base[k] for k in base}
-    # the issue's bar is on the mean over probe sets, so the report states it rather than leaving it to the reader
+    # the headline is the mean over probe sets, so the report states it rather than leaving it to the reader
     result["mean"] = {n: mean_rank1(result["runs"][n]["rank1"]) for n in RUNS}
     result["mean_gain"] = (None if None in result["mean"].values()
                            else result["mean"][RUNS[1]] - result["mean"][RUNS[0]])
