@@ -1,4 +1,4 @@
-"""Biometric metrics of generated gait data, in recognizer-embedding space (DESIGN §5).
+"""Biometric metrics of generated gait data, in recognizer-embedding space.
 
 Embeddings are `[n, c, p]` (or `[n, d]`) arrays with one id per row. Identity-level comparisons use an
 identity *template*: the mean embedding of its sequences, compared with OpenGait's 'euc' distance.
