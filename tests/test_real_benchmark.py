@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from benchmarks import real_casiab
+from eval.evaluation.classifier_confusion import bag_or_none, score
 from eval.evaluation.privacy import DEFAULT_RECOGNIZER
+from eval.evaluation.silhouette_stats import frame_widths, sequence_stats
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.paths import REPO_ROOT
@@ -18,6 +20,7 @@ from gaitcraft.types import SequenceLabels
 from synth_datasets.grid import parse_types
 from synth_datasets.procedural.build import build_procedural
 from synth_datasets.procedural.spec import ProceduralSpec
+from tests.conftest import walker_blob
 
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"
 SHORT = ("077", "nm-06", 90.0)  # cut to 2 frames in the stand-in
@@ -113,3 +116,24 @@ def test_missing_input_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
     assert "--real" in err and str(tmp_path / "nope") in err
+
+
+def test_score_collapses_named_bags_onto_an_unnamed_one():
+    truth = ["bag", "bag", "none", "none"]
+    answered = ["backpack", "none", "handbag", "none"]
+    classes = ["backpack", "handbag", "none", "shoulder_bag"]
+    headline = score(truth, answered, classes, collapse=bag_or_none)
+    assert headline["accuracy"] == 50.0 and headline["recall"] == {"bag": 50.0, "none": 50.0}
+    assert headline["confusion"] == {"rows": ["bag", "none"], "cols": ["bag", "none"], "matrix": [[1, 1], [1, 1]]}
+    detail = score(truth, answered, classes)  # which bag: the classifier's own classes as columns
+    assert detail["confusion"]["cols"] == classes and detail["confusion"]["matrix"] == [[1, 0, 1, 0], [0, 1, 1, 0]]
+
+
+def test_silhouette_stats_read_width_and_its_period():
+    seq = np.concatenate([walker_blob(t=20, h=64, w=64)] * 3)  # legs swing apart twice per 20-frame cycle
+    width = frame_widths(seq)
+    cols = [np.flatnonzero(f.any(0)) for f in seq > 127]
+    assert np.array_equal(width, [c[-1] - c[0] + 1 for c in cols])
+    stats = sequence_stats(seq)
+    assert stats.period == 10 and stats.frames == 60 and 0 < stats.foreground < 0.5
+    assert sequence_stats(seq[:9]) is None  # too short to read a period from
