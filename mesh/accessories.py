@@ -218,6 +218,17 @@ def _surface_extent(local_pts: np.ndarray, axis: int, sign: float, window: dict[
 
 
 @functools.lru_cache(maxsize=8)
+def _ring_band_faces(n_seg: int, rings: int) -> np.ndarray:
+    """Triangles `[f, 3]` joining `rings` stacked rings of `n_seg` vertices each (vertex k*n_seg + j is ring k's
+    j-th) into rings - 1 closed bands of quads, two triangles a quad."""
+    faces = []
+    for k in range(rings - 1):
+        a = np.arange(n_seg) + k * n_seg
+        b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
+        faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
+    return np.concatenate(faces)
+
+
 def _face_to_vertex(faces_bytes: bytes, n_v: int) -> sp.csr_matrix:
     """Sparse [V, F] matrix summing each face's value into its three vertices (cached per topology)."""
     faces = np.frombuffer(faces_bytes, dtype=np.int64).reshape(-1, 3)
@@ -333,12 +344,7 @@ def coat_hem(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps: float
         top_ring = top_w + (ring * top_r[:2]) @ head[t][:, :2].T  # [S, 3]
         bot_ring = bot_c + (ring * [rx, ry]) @ head[t][:, :2].T
         verts[t] = np.concatenate([top_ring, 0.5 * (top_ring + bot_ring), bot_ring])
-    faces = []
-    for k in range(2):  # two bands of quads between the three rings
-        a = np.arange(n_seg) + k * n_seg
-        b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
-        faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
-    return ExtraMesh("coat_hem", verts.astype(np.float32), np.concatenate(faces), two_sided=True)
+    return ExtraMesh("coat_hem", verts.astype(np.float32), _ring_band_faces(n_seg, 3), two_sided=True)
 
 
 def _cross_section(loc: np.ndarray, z: float, half_band: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
@@ -377,12 +383,7 @@ def boxy_coat_skirt(body: BodyOutput, model: BodyModel, surface: np.ndarray, fps
         mid = hip[t] + c_hip @ axes + (ring * r_box) @ axes
         hem = hip[t] + c_hip @ axes + down[t] * drop + (ring * r_box) @ axes
         verts[t] = np.concatenate([top, mid, hem])
-    faces = []
-    for k in range(2):  # two bands of quads between the three rings
-        a = np.arange(n_seg) + k * n_seg
-        b = (np.arange(n_seg) + 1) % n_seg + k * n_seg
-        faces += [np.stack([a, b, b + n_seg], 1), np.stack([a, b + n_seg, a + n_seg], 1)]
-    return ExtraMesh("coat_skirt", verts.astype(np.float32), np.concatenate(faces), two_sided=True)
+    return ExtraMesh("coat_skirt", verts.astype(np.float32), _ring_band_faces(n_seg, 3), two_sided=True)
 
 
 # ----------------------------------------------------------------------------------------------- carried objects
