@@ -9,15 +9,27 @@ hold up against real silhouettes. Writes report.md, report.json and PNG figures 
 3. FGD of the synthetic set against the real test sequences beside the real-vs-real floor (two disjoint halves
    of the real test ids), in the embedding of the recognizer trained on real train ids;
 4. per-view silhouette statistics of the synthetic set and the real test sequences side by side;
-5. contact sheets of real and synthetic walks at the same view and type, side by side.
+5. contact sheets of synthetic and real walks at the same view and type, side by side.
 
     python benchmarks/real_casiab.py --real ~/data/casiab --synthetic work/data/procedural50 \\
         --real-recognizer work/runs/recognizer_real [--real-classifiers work/runs/classifiers_real] \\
         --out work/real_casiab
 
+With a second synthetic arm (--before-synthetic, --before-recognizer and --before-classifiers, all three or
+none), the report opens with a before/after table: each bar (view accuracy, coat recall, bag vs no bag, the
+recognizer's rank-1 and its ratio to the real-trained one, FGD over the floor) for the older arm beside the main
+one and the real-trained reference; both arms are scored on the same real test sequences and embedded by the same
+real-trained recognizer. The statistics and contact sheets then show both synthetic sets beside real:
+
+    python benchmarks/real_casiab.py --real ~/data/casiab --real-recognizer work/runs/recognizer_real \\
+        --real-classifiers work/runs/classifiers_real --synthetic work/data/procedural_v2 \\
+        --recognizer work/runs/recognizer_v2 --classifiers work/runs/classifiers_v2 \\
+        --before-synthetic work/data/procedural50 --before-recognizer work/runs/recognizer_v1 \\
+        --before-classifiers work/runs/classifiers_v1 --out work/real_casiab_before_after
+
 Real silhouettes are research data: keep --out (which holds contact sheets and cached embeddings of them)
 outside anything you commit or publish. Embeddings and classifier outputs are cached in --cache, so a rerun
-(e.g. with --real-classifiers added) only computes what is new.
+(e.g. with --real-classifiers or a --before-* arm added) only computes what is new.
 """
 
 from __future__ import annotations
@@ -34,19 +46,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._machine import header, log  # noqa: E402
+from benchmarks._machine import log  # noqa: E402
+from benchmarks.real_casiab_report import CLASSIFIER_ATTRIBUTES, PROBE_SETS, before_after, markdown  # noqa: E402
 from eval.evaluation.classifier_confusion import classifier_confusions  # noqa: E402
 from eval.evaluation.embed import embed_records  # noqa: E402
 from eval.evaluation.embedding_set import EmbeddingSet  # noqa: E402
 from eval.evaluation.generation_metrics import fgd  # noqa: E402
 from eval.evaluation.protocols import casia_b  # noqa: E402
 from eval.evaluation.recognizer import checkpoint_id, load_recognizer  # noqa: E402
-from eval.evaluation.report import format_casia_b  # noqa: E402
 from eval.evaluation.report_figures import write_confusion_png, write_per_view_png  # noqa: E402
-from eval.evaluation.silhouette_stats import MIN_FRAMES, dataset_stats, view_row  # noqa: E402
+from eval.evaluation.silhouette_stats import dataset_stats, view_row  # noqa: E402
 from eval.training.recognizer_config import RecognizerConfig  # noqa: E402
 from gaitcraft.dataset import DatasetIndex  # noqa: E402
-from gaitcraft.errors import DataError, GaitCraftError  # noqa: E402
+from gaitcraft.errors import ConfigError, DataError, GaitCraftError  # noqa: E402
 from gaitcraft.io.atomic import atomic_save, atomic_write_text  # noqa: E402
 from gaitcraft.io.opengait_tree import read_partition  # noqa: E402
 from gaitcraft.io.preview import contact_sheet  # noqa: E402
@@ -56,7 +68,7 @@ from gaitcraft.vocab import CASIA_B_TYPES  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 #: The standard CASIA-B split (OpenGait's CASIA-B.json): the first 74 subjects train, the last 50 test.
 CASIA_B_SPLIT = ([f"{i:03d}" for i in range(1, 75)], [f"{i:03d}" for i in range(75, 125)])
-PROBE_SETS = ("NM", "BG", "CL")
+BEFORE_FLAGS = ("before_synthetic", "before_recognizer", "before_classifiers")
 SHEET_TYPES = ("nm-01", "bg-01", "cl-01")
 
 
@@ -72,6 +84,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="the synthetic-only recognizer (default: %(default)s)")
     ap.add_argument("--classifiers", default=str(REPO / "assets" / "models" / "classifiers"), metavar="RUN",
                     help="the synthetic-only classifiers (default: %(default)s)")
+    ap.add_argument("--label", metavar="NAME",
+                    help="name of the --synthetic arm in the report (default: 'new walker' beside a --before-* "
+                         "arm, else 'synthetic')")
+    ap.add_argument("--before-synthetic", metavar="DIR",
+                    help="an older synthetic tree to compare against (with --before-recognizer and "
+                         "--before-classifiers; default: none, one arm)")
+    ap.add_argument("--before-recognizer", metavar="RUN", help="the synthetic-only recognizer of --before-synthetic")
+    ap.add_argument("--before-classifiers", metavar="RUN", help="the synthetic-only classifiers of --before-synthetic")
+    ap.add_argument("--before-label", metavar="NAME",
+                    help="name of the --before-* arm in the report (default: 'old walker')")
     ap.add_argument("--partition", default="casia-b",
                     help="'casia-b' (train 001-074, test 075-124) or an OpenGait partition JSON for the real "
                          "tree (default: %(default)s)")
@@ -108,8 +130,15 @@ class Timer:
 
 
 def check_inputs(args: argparse.Namespace) -> None:
-    """Every given path exists (one clear error naming the first that does not)."""
-    for flag in ("real", "synthetic", "real_recognizer", "real_classifiers", "recognizer", "classifiers"):
+    """The --before-* flags come all together or not at all, and every given path exists (one clear error naming
+    the first problem)."""
+    given = [f for f in BEFORE_FLAGS if getattr(args, f)]
+    if (given or args.before_label) and len(given) < len(BEFORE_FLAGS):
+        missing = ", ".join(f"--{f.replace('_', '-')}" for f in BEFORE_FLAGS if f not in given)
+        raise ConfigError(f"--before-synthetic, --before-recognizer and --before-classifiers go together "
+                          f"(missing {missing})")
+    for flag in ("real", "synthetic", "real_recognizer", "real_classifiers", "recognizer", "classifiers",
+                 *BEFORE_FLAGS):
         value = getattr(args, flag)
         if value and not Path(value).exists():
             raise DataError(f"--{flag.replace('_', '-')}: path does not exist", value)
@@ -156,39 +185,50 @@ def recognizer_embeddings(run: str, index: DatasetIndex, cache: Path, frames_lim
 
 # ---- sections -----------------------------------------------------------------------------------------------
 def classifiers_section(runs: dict[str, str], real: DatasetIndex, cache: Path, out: Path, frames_limit: int,
-                        bf16: bool) -> dict:
-    """Confusions of each classifier run on the real test sequences, with one PNG per run and attribute."""
+                        bf16: bool, titles: dict[str, str] | None = None) -> dict:
+    """Confusions of each classifier run on the real test sequences, with one PNG per run and attribute
+    (`confusion_<name>_<attribute>.png`, titled with titles[name] or the name)."""
     result = {}
     for name, run in runs.items():
         res = classifier_confusions(run, real.records, cache, frames_limit=frames_limit, bf16=bf16)
         res["run"] = run_meta(run)
-        for a in ("view", "clothing", "carry", "carry_detail"):
+        for a in CLASSIFIER_ATTRIBUTES:
             if a in res:
                 what = {"carry": "carry: bag vs no bag", "carry_detail": "carry: which bag"}.get(a, a)
                 conf = dict(res[a]["confusion"])
                 if a == "view":  # '90' rather than '90.0'
                     conf.update(rows=[f"{float(v):g}" for v in conf["rows"]], cols=[f"{float(v):g}" for v in conf["cols"]])
-                write_confusion_png(out / f"confusion_{name}_{a}.png", conf, f"{name} classifiers, {what} (real test ids)")
+                title = f"{(titles or {}).get(name, name)} classifiers, {what} (real test ids)"
+                write_confusion_png(out / f"confusion_{name}_{a}.png", conf, title)
         result[name] = res
     return result
+
+
+def recognizer_result(run: str, real: DatasetIndex, cache: Path, frames_limit: int, bf16: bool) -> dict:
+    """The CASIA-B protocol of one recognizer on the real test ids, with its run's meta and mean NM/BG/CL rank-1."""
+    es, metric = recognizer_embeddings(run, real, cache, frames_limit, bf16)
+    r = casia_b(es, metric=metric)
+    r["run"] = run_meta(run)
+    r["headline"] = float(np.mean([r["probe_sets"][p]["mean"] for p in PROBE_SETS]))
+    return r
 
 
 def recognizers_section(runs: dict[str, str], real: DatasetIndex, cache: Path, out: Path, frames_limit: int,
                         bf16: bool) -> dict:
     """CASIA-B protocol of each recognizer on the real test ids; the ratio synthetic-only / real-trained."""
-    result = {}
-    for name, run in runs.items():
-        es, metric = recognizer_embeddings(run, real, cache, frames_limit, bf16)
-        result[name] = r = casia_b(es, metric=metric)
-        r["run"] = run_meta(run)
-        r["headline"] = float(np.mean([r["probe_sets"][p]["mean"] for p in PROBE_SETS]))
+    result = {name: recognizer_result(run, real, cache, frames_limit, bf16) for name, run in runs.items()}
     views = [view_name(v) for v in result["real-trained"]["views"]]
     write_per_view_png(out / "recognizers_per_view.png", views,
                        {p: {n: r["probe_sets"][p]["per_view"] for n, r in result.items()} for p in PROBE_SETS},
                        "CASIA-B rank-1 (%) per probe view on the real test ids")
-    ref = result["real-trained"]["headline"]
-    result["ratio"] = result["synthetic-only"]["headline"] / ref if ref else None
+    result["ratio"] = headline_ratio(result["synthetic-only"], result["real-trained"])
     return result
+
+
+def headline_ratio(synthetic_only: dict, real_trained: dict) -> float | None:
+    """Mean rank-1 of a synthetic-only recognizer over that of the real-trained one (None if the latter is 0)."""
+    ref = real_trained["headline"]
+    return synthetic_only["headline"] / ref if ref else None
 
 
 def fgd_section(recognizer: str, synthetic: DatasetIndex, real: DatasetIndex, cache: Path, seed: int,
@@ -204,17 +244,18 @@ def fgd_section(recognizer: str, synthetic: DatasetIndex, real: DatasetIndex, ca
     return res
 
 
-def stats_section(synthetic: DatasetIndex, real: DatasetIndex, out: Path) -> dict:
-    """Per-view silhouette statistics of both sets, and a PNG of foreground and width per view."""
-    res = {"synthetic": dataset_stats(synthetic, desc="stats synthetic"), "real": dataset_stats(real, desc="stats real")}
-    views = sorted(set(res["synthetic"]["cells"]) | set(res["real"]["cells"]))
-    rows = {k: {v: view_row(res[k]["cells"].get(v, {})) for v in views} for k in ("synthetic", "real")}
+def stats_section(sets: dict[str, DatasetIndex], labels: dict[str, str], out: Path) -> dict:
+    """Per-view silhouette statistics of each set ({'synthetic', 'real'} and optionally 'before'), and a PNG of
+    foreground and width per view with one line per set."""
+    res: dict = {k: dataset_stats(index, desc=f"stats {labels[k]}") for k, index in sets.items()}
+    views = sorted(set().union(*(res[k]["cells"] for k in sets)))
+    rows = {k: {v: view_row(res[k]["cells"].get(v, {})) for v in views} for k in sets}
     res["rows"] = rows
     write_per_view_png(out / "silhouette_stats.png", views, {
-        "foreground % (nm)": {k: [rows[k][v]["fg_nm"] for v in views] for k in rows},
-        "width px (nm)": {k: [rows[k][v]["width_mean"] for v in views] for k in rows},
-        "width std over frames px (nm)": {k: [rows[k][v]["width_std"] for v in views] for k in rows},
-    }, "Silhouette statistics per view: synthetic set vs real test ids")
+        "foreground % (nm)": {labels[k]: [rows[k][v]["fg_nm"] for v in views] for k in rows},
+        "width px (nm)": {labels[k]: [rows[k][v]["width_mean"] for v in views] for k in rows},
+        "width std over frames px (nm)": {labels[k]: [rows[k][v]["width_std"] for v in views] for k in rows},
+    }, "Silhouette statistics per view: " + " vs ".join(labels[k] for k in sets))
     return res
 
 
@@ -227,185 +268,111 @@ def first_walk(index: DatasetIndex, seq_type: str, view: float):
     return max((r for r in recs if r.labels.subject == first), key=lambda r: len(r.load()))
 
 
-def contact_sheets(synthetic: DatasetIndex, real: DatasetIndex, views: list[float], out: Path) -> list[str]:
-    """One PNG per view: real walks (left) beside synthetic walks (right), one row per type in SHEET_TYPES."""
+def side_by_side(panels: list[np.ndarray], gap: int = 6) -> np.ndarray:
+    """Images `[h, w]` left to right, padded at the bottom to the tallest, with grey gaps between them."""
+    h = max(p.shape[0] for p in panels)
+    parts = []
+    for p in panels:
+        parts += [np.pad(p, ((0, h - p.shape[0]), (0, 0))), np.full((h, gap), 128, np.uint8)]
+    return np.concatenate(parts[:-1], axis=1)  # [h, W]
+
+
+def contact_sheets(sets: dict[str, DatasetIndex], views: list[float], out: Path) -> list[str]:
+    """One PNG per view: a panel per set ({label: index}, left to right), one row per type in SHEET_TYPES that
+    every set has at that view."""
+    from PIL import Image
+
     written = []
     for v in views:
-        pairs = [(first_walk(real, t, v), first_walk(synthetic, t, v)) for t in SHEET_TYPES]
-        pairs = [(r, s) for r, s in pairs if r is not None and s is not None]
-        if not pairs:
+        rows = [[first_walk(index, t, v) for index in sets.values()] for t in SHEET_TYPES]
+        rows = [r for r in rows if all(rec is not None for rec in r)]
+        if not rows:
             continue
-        halves = []
-        for side, recs in (("real", [p[0] for p in pairs]), ("synthetic", [p[1] for p in pairs])):
-            caps = [f"{side} {r.labels.subject} | {r.labels.seq_type} {v:g} deg" for r in recs]
-            halves.append(contact_sheet([r.load() for r in recs], caps, frames_per_row=6, caption_width=110))
-        gap = np.full((halves[0].shape[0], 6), 128, np.uint8)
-        img = np.concatenate([halves[0], gap, halves[1]], axis=1)  # [H, W]
+        panels = []
+        for i, label in enumerate(sets):
+            recs = [r[i] for r in rows]
+            caps = [f"{label} {r.labels.subject} | {r.labels.seq_type} {v:g} deg" for r in recs]
+            panels.append(contact_sheet([r.load() for r in recs], caps, frames_per_row=6, caption_width=110))
+        img = side_by_side(panels)
         name = f"sheet_{view_name(v)}.png"
-        from PIL import Image
-
         atomic_save(out / name, lambda tmp, im=img: Image.fromarray(im).save(tmp, format="PNG"), ".png")
         written.append(name)
     return written
 
 
-# ---- report -------------------------------------------------------------------------------------------------
-def _f(x, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
+# ---- the run ------------------------------------------------------------------------------------------------
+def labels_of(args: argparse.Namespace) -> dict[str, str]:
+    """Display names of the sets: 'synthetic' (the main arm), 'real' and, with a --before-* arm, 'before'."""
+    if not args.before_synthetic:
+        return {"synthetic": args.label or "synthetic", "real": "real"}
+    labels = {"before": args.before_label or "old walker", "synthetic": args.label or "new walker", "real": "real"}
+    if len(set(labels.values())) < len(labels):
+        raise ConfigError(f"--label and --before-label must differ from each other and from 'real' (got "
+                          f"{labels['synthetic']!r} and {labels['before']!r})")
+    return labels
 
 
-def _pair(syn: dict, real: dict, key: str, digits: int = 1) -> str:
-    """'synthetic (real)' of one figure."""
-    return f"{_f(syn.get(key), digits)} ({_f(real.get(key), digits)})"
+def data_summary(args: argparse.Namespace, real: DatasetIndex, test_ids: list[str], synthetic: DatasetIndex) -> dict:
+    """What the report says about the trees it read."""
+    expected = len(real.subjects) * len(CASIA_B_TYPES) * len(real.values("view"))  # cells of the test ids present
+    return {"real": args.real, "synthetic": args.synthetic, "partition": args.partition, "test_ids": test_ids,
+            "real_ids": len(real.subjects), "real_sequences": len(real), "expected_cells": expected,
+            "missing_cells": expected - len(real), "synthetic_sequences": len(synthetic),
+            "synthetic_ids": len(synthetic.subjects)}
 
 
-def _view_label(v: str) -> str:
-    return f"{float(v):g}°"
-
-
-def classifier_lines(res: dict) -> list[str]:
-    names = list(res)
-    head = "| measure | " + " | ".join(names) + " |"
-    lines = ["### 1. View, clothing and carry classifiers on the real test ids\n", head,
-             "|---|" + "---:|" * len(names)]
-
-    def row(label, get):
-        vals = []
-        for n in names:
-            try:
-                vals.append(_f(get(res[n])))
-            except KeyError:
-                vals.append("–")
-        lines.append(f"| {label} | " + " | ".join(vals) + " |")
-
-    row("view accuracy (%)", lambda r: r["view"]["accuracy"])
-    row("clothing accuracy (%)", lambda r: r["clothing"]["accuracy"])
-    row("coat recall (%)", lambda r: r["clothing"]["recall"]["coat"])
-    row("normal-clothing recall (%)", lambda r: r["clothing"]["recall"]["normal"])
-    row("carry: bag vs no bag accuracy (%)", lambda r: r["carry"]["accuracy"])
-    row("bag recall (real `bg`) (%)", lambda r: r["carry"]["recall"]["bag"])
-    row("no-bag recall (real `nm`, `cl`) (%)", lambda r: r["carry"]["recall"]["none"])
-    lines += ["", "Trained on: " + "; ".join(
-        f"**{n}** `{r['run'].get('path')}` ({r['run'].get('config')}, {r['run'].get('steps')} steps, "
-        f"{r['run'].get('sequences')} sequences)" for n, r in res.items()) + ".", ""]
-    views = next(iter(res.values()))["view"]["confusion"]["rows"]
-    lines += ["View recall per true view (%):\n", "| classifiers | " + " | ".join(_view_label(v) for v in views) + " |",
-              "|---|" + "---:|" * len(views)]
-    for n, r in res.items():
-        lines.append(f"| {n} | " + " | ".join(_f(r["view"]["recall"].get(v)) for v in views) + " |")
-    lines += ["", "Which bag (carry answers as the classifiers name them, share of each true value, %):\n"]
-    for n, r in res.items():
-        c = r["carry_detail"]["confusion"]
-        m = np.asarray(c["matrix"], float)
-        lines += [f"*{n}*\n", "| true | " + " | ".join(c["cols"]) + " | n |", "|---|" + "---:|" * (len(c["cols"]) + 1)]
-        for i, t in enumerate(c["rows"]):
-            lines.append(f"| {t} | " + " | ".join(_f(100 * x / m[i].sum()) for x in m[i]) + f" | {int(m[i].sum())} |")
-        lines.append("")
-    lines.append("Confusion matrices: " + ", ".join(f"`confusion_{n}_{a}.png`" for n in res
-                                                     for a in ("view", "clothing", "carry", "carry_detail")) + ".\n")
-    return lines
-
-
-def recognizer_lines(res: dict) -> list[str]:
-    lines = ["### 2. Recognizers on the real test ids (CASIA-B protocol)\n",
-             "| recognizer | trained on | steps | NM | BG | CL | mean |", "|---|---|---:|---:|---:|---:|---:|"]
-    for n in ("synthetic-only", "real-trained"):
-        r = res[n]
-        who = f"{r['run'].get('identities')} ids, {r['run'].get('sequences')} sequences"
-        lines.append(f"| {n} (`{r['run'].get('path')}`) | {who} | {r['run'].get('steps')} | "
-                     + " | ".join(_f(r["probe_sets"][p]["mean"]) for p in PROBE_SETS) + f" | **{_f(r['headline'])}** |")
-    lines += ["", f"Synthetic-only / real-trained mean rank-1: **{_f(res['ratio'], 3)}**.", ""]
-    for n in ("synthetic-only", "real-trained"):
-        lines += [f"*{n}*, per probe view:\n", format_casia_b(res[n]), ""]
-    lines.append("Figure: `recognizers_per_view.png`.\n")
-    return lines
-
-
-def fgd_lines(res: dict) -> list[str]:
-    e = res["embedding"]
-    return ["### 3. FGD of the synthetic set against real test sequences\n",
-            "| FGD synthetic vs real | real-vs-real floor | ratio | sequences per set |", "|---:|---:|---:|---:|",
-            f"| {_f(res['fgd'], 2)} | {_f(res['floor'], 2)} | **{_f(res['ratio'], 2)}×** | {res['n_per_set']} |", "",
-            f"Embedding: the recognizer trained on real train ids, `{e.get('path')}` ({e.get('config')}, "
-            f"{e.get('steps')} steps, {e.get('identities')} ids). The floor is the Fréchet distance between two "
-            f"disjoint halves of the {res['real_ids']} real test ids; the synthetic sequences ({res['synthetic_sequences']} "
-            f"embedded) are subsampled to the size of the first half and compared with the second (seed {res['seed']}).\n"]
-
-
-def stats_lines(res: dict) -> list[str]:
-    syn, real = res["rows"]["synthetic"], res["rows"]["real"]
-    lines = ["### 4. Silhouette statistics per view: synthetic (real)\n",
-             "| view | frames/seq | fg % nm | fg % bg | fg % cl | width nm (px), mean ± frame std | width period nm |",
-             "|---|---|---|---|---|---|---|"]
-    for v in syn:
-        s, r = syn[v], real.get(v, {})
-        width = (f"{_f(s['width_mean'])} ± {_f(s['width_std'])} ({_f(r.get('width_mean'))} ± "
-                 f"{_f(r.get('width_std'))})")
-        lines.append(f"| {_view_label(v)} | {_pair(s, r, 'frames', 0)} | {_pair(s, r, 'fg_nm')} | "
-                     f"{_pair(s, r, 'fg_bg')} | {_pair(s, r, 'fg_cl')} | {width} | {_pair(s, r, 'period', 0)} |")
-    lines += ["", f"Synthetic: {res['synthetic']['sequences']} sequences; real test: {res['real']['sequences']} "
-              f"sequences. Sequences under {MIN_FRAMES} frames are not measured (synthetic "
-              f"{res['synthetic']['short']}, real {res['real']['short']}). Foreground: values > 127; width: the "
-              "horizontal extent per frame; period: the first autocorrelation peak of width at lag >= 8. "
-              "Figure: `silhouette_stats.png`.\n"]
-    return lines
-
-
-def markdown(report: dict) -> str:
-    d = report["data"]
-    lines = [header("Real CASIA-B benchmark"),
-             f"- real: `{d['real']}`, test ids {d['test_ids'][0]}-{d['test_ids'][-1]} ({d['real_ids']} present, "
-             f"{d['real_sequences']} sequences, {d['missing_cells']} of {d['expected_cells']} id/type/view cells "
-             f"missing, {d['real_short']} sequences under {MIN_FRAMES} frames)",
-             f"- synthetic: `{d['synthetic']}` ({d['synthetic_sequences']} sequences, {d['synthetic_ids']} ids)",
-             f"- models read each sequence up to {report['settings']['frames_limit']} frames spread evenly over it, "
-             f"{'under bf16 autocast' if report['settings']['bf16'] else 'in fp32'}", ""]
-    lines += classifier_lines(report["classifiers"])
-    lines += recognizer_lines(report["recognizers"])
-    lines += fgd_lines(report["fgd"])
-    lines += stats_lines(report["silhouette_stats"])
-    lines += ["### 5. Contact sheets\n", "Real (left) and synthetic (right) at the same view and type: "
-              + ", ".join(f"`{s}`" for s in report["contact_sheets"]) + ".\n",
-              "### Timings\n", "Model passes found in the cache take about 0 s.\n", "| phase | wall s |", "|---|---:|"]
-    lines += [f"| {k} | {v:.1f} |" for k, v in report["seconds"].items()]
-    return "\n".join(lines) + "\n"
+def before_arm(args: argparse.Namespace, before: DatasetIndex, real: DatasetIndex, real_trained: dict, cache: Path,
+               out: Path, labels: dict[str, str]) -> dict:
+    """The --before-* arm scored like the main one: its classifiers and recognizer on the real test ids, its
+    synthetic set's FGD in the same real-trained embedding, against the same real halves."""
+    fl, bf16 = args.frames_limit, args.bf16
+    clf = classifiers_section({"before": args.before_classifiers}, real, cache, out, fl, bf16, labels)["before"]
+    rec = recognizer_result(args.before_recognizer, real, cache, fl, bf16)
+    rec["ratio"] = headline_ratio(rec, real_trained)
+    return {"label": labels["before"], "classifiers": clf, "recognizer": rec,
+            "fgd": fgd_section(args.real_recognizer, before, real, cache, args.seed, fl, bf16, args.synthetic_max),
+            "data": {"synthetic": args.before_synthetic, "sequences": len(before), "ids": len(before.subjects)}}
 
 
 def run(args: argparse.Namespace) -> dict:
     check_inputs(args)
+    labels = labels_of(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(args.cache) if args.cache else out / "cache"
     sheet_views = [parse_view(v.strip()) for v in args.sheet_views.split(",") if v.strip()]
+    fl, bf16 = args.frames_limit, args.bf16
     timer = Timer()
     with timer.phase("open trees"):
         real, test_ids = open_real_test(args.real, args.partition)
-        synthetic = DatasetIndex.open(args.synthetic)
-    n_views = len(real.values("view"))
-    expected = len(real.subjects) * len(CASIA_B_TYPES) * n_views  # cells of the test ids present
-    report: dict = {"settings": {"frames_limit": args.frames_limit or "model default", "bf16": args.bf16,
-                                 "seed": args.seed, "synthetic_max": args.synthetic_max or "all"},
-                    "data": {"real": args.real, "synthetic": args.synthetic, "partition": args.partition,
-                             "test_ids": test_ids, "real_ids": len(real.subjects), "real_sequences": len(real),
-                             "expected_cells": expected, "missing_cells": expected - len(real),
-                             "synthetic_sequences": len(synthetic), "synthetic_ids": len(synthetic.subjects)}}
+        sets = {"synthetic": DatasetIndex.open(args.synthetic), "real": real}
+        if "before" in labels:
+            sets = {"before": DatasetIndex.open(args.before_synthetic), **sets}
+    report: dict = {"settings": {"frames_limit": fl or "model default", "bf16": bf16, "seed": args.seed,
+                                 "synthetic_max": args.synthetic_max or "all"},
+                    "labels": labels, "data": data_summary(args, real, test_ids, sets["synthetic"])}
     runs = {"shipped": args.classifiers}
     if args.real_classifiers:
         runs["real-trained"] = args.real_classifiers
     with timer.phase("classifiers"):
-        report["classifiers"] = classifiers_section(runs, real, cache, out, args.frames_limit, args.bf16)
+        report["classifiers"] = classifiers_section(runs, real, cache, out, fl, bf16)
     with timer.phase("recognizers"):
         report["recognizers"] = recognizers_section(
-            {"synthetic-only": args.recognizer, "real-trained": args.real_recognizer}, real, cache, out,
-            args.frames_limit, args.bf16)
+            {"synthetic-only": args.recognizer, "real-trained": args.real_recognizer}, real, cache, out, fl, bf16)
     with timer.phase("fgd"):
-        report["fgd"] = fgd_section(args.real_recognizer, synthetic, real, cache, args.seed, args.frames_limit,
-                                    args.bf16, args.synthetic_max)
+        report["fgd"] = fgd_section(args.real_recognizer, sets["synthetic"], real, cache, args.seed, fl, bf16,
+                                    args.synthetic_max)
+    if "before" in labels:
+        with timer.phase(f"{labels['before']}: classifiers, recognizer, fgd"):
+            report["before"] = before_arm(args, sets["before"], real, report["recognizers"]["real-trained"], cache,
+                                          out, labels)
+        report["before_after"] = before_after(report)
     with timer.phase("silhouette stats"):
-        report["silhouette_stats"] = stats_section(synthetic, real, out)
+        report["silhouette_stats"] = stats_section(sets, labels, out)
     report["data"]["real_short"] = report["silhouette_stats"]["real"]["short"]
     with timer.phase("contact sheets"):
-        report["contact_sheets"] = contact_sheets(synthetic, real, sheet_views, out)
+        report["contact_sheets"] = contact_sheets({labels[k]: sets[k] for k in ("before", "synthetic", "real")
+                                                   if k in sets}, sheet_views, out)
     report["seconds"] = timer.seconds
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, default=str))
     atomic_write_text(out / "report.md", markdown(report))

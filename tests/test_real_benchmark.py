@@ -44,21 +44,51 @@ def real_stand_in(synthetic: DatasetIndex, root) -> None:
         write_opengait_sequence(root, SequenceLabels(subject, lab.seq_type, lab.view), frames)
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    """The benchmark's report.json and output folder for a 3-subject, 2-view, 10-type procedural tree."""
-    tmp = tmp_path_factory.mktemp("realbench")
-    spec = ProceduralSpec(subjects=3, types=tuple(parse_types("nm:6,bg:2,cl:2")), views=(0.0, 90.0),
-                          frames_min=12, frames_max=12, seed=0, walker="v1")  # the shipped models' walker
-    build_procedural(tmp / "synthetic", spec, workers=1, progress=False)
-    real_stand_in(DatasetIndex.open(tmp / "synthetic"), tmp / "real")
-    out = tmp / "out"
-    # the shipped models stand in for the ones trained on real train ids; the default partition is CASIA-B's
-    rc = real_casiab.main(["--real", str(tmp / "real"), "--synthetic", str(tmp / "synthetic"),
+def tiny_spec(subjects: int, **kw) -> ProceduralSpec:
+    """A 2-view, 10-type procedural tree of 12-frame walks."""
+    return ProceduralSpec(subjects=subjects, types=tuple(parse_types("nm:6,bg:2,cl:2")), views=(0.0, 90.0),
+                          frames_min=12, frames_max=12, **kw)
+
+
+def run_benchmark(real, synthetic, out, *extra: str) -> dict:
+    """The benchmark on these trees, the shipped models standing in for the ones trained on real train ids."""
+    rc = real_casiab.main(["--real", str(real), "--synthetic", str(synthetic),
                            "--real-recognizer", str(DEFAULT_RECOGNIZER), "--real-classifiers", str(CLASSIFIERS),
-                           "--out", str(out), "--sheet-views", "0,90"])
+                           "--out", str(out), "--sheet-views", "0,90", *extra])
     assert rc == 0
-    return json.loads((out / "report.json").read_text()), out
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    """A 3-subject procedural tree of the shipped models' walker (v1) and the real-looking stand-in made from it."""
+    tmp = tmp_path_factory.mktemp("realbench")
+    build_procedural(tmp / "synthetic", tiny_spec(3, seed=0, walker="v1"), workers=1, progress=False)
+    real_stand_in(DatasetIndex.open(tmp / "synthetic"), tmp / "real")
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def report(trees):
+    """The one-arm benchmark's report.json and output folder (the default partition is CASIA-B's)."""
+    out = trees / "out"
+    return run_benchmark(trees / "real", trees / "synthetic", out), out
+
+
+@pytest.fixture(scope="module")
+def two_arms(trees, report):
+    """The benchmark with walker v1 (clean) as the old arm and a 2-subject walker v2 tree with segmentation noise
+    as the new one, both with the shipped models, sharing the one-arm run's cache; and the cache files before it and
+    those it added."""
+    build_procedural(trees / "v2", tiny_spec(2, seed=1, walker="v2", noise="real"), workers=1, progress=False)
+    cache = report[1] / "cache"
+    cached = {p for p in cache.rglob("*") if p.is_file()}
+    out = trees / "out_two_arms"
+    r = run_benchmark(trees / "real", trees / "v2", out, "--cache", str(cache),
+                      "--before-synthetic", str(trees / "synthetic"), "--before-recognizer", str(DEFAULT_RECOGNIZER),
+                      "--before-classifiers", str(CLASSIFIERS))
+    added = {p for p in cache.rglob("*") if p.is_file()} - cached
+    return r, out, cached, added
 
 
 def test_data_summary_counts_the_real_trees_gaps(report):
@@ -108,6 +138,78 @@ def test_recognizers_fgd_and_statistics_are_sane(report):
     md = (out / "report.md").read_text()
     for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### Timings"):
         assert heading in md
+    # one arm: no before/after table, the set is called 'synthetic'
+    assert "before" not in r and "before_after" not in r and "Before / after" not in md
+    assert r["labels"] == {"synthetic": "synthetic", "real": "real"} and set(stats["rows"]) == {"synthetic", "real"}
+
+
+def test_before_after_table_holds_both_arms_beside_the_reference(report, two_arms):
+    one, _ = report
+    r, out, *_ = two_arms
+    assert r["labels"] == {"before": "old walker", "synthetic": "new walker", "real": "real"}
+    rows = {row["measure"]: row for row in r["before_after"]}
+    assert len(rows) == 10
+    view, ratio, fgd_row = rows["view accuracy (%)"], rows["FGD / real-vs-real floor"], rows[
+        "FGD vs real (reference: real-vs-real floor)"]
+    # both arms carry the shipped models here: their classifier and recognizer figures are the same real-data scores
+    assert view["before"] == view["after"] == r["classifiers"]["shipped"]["view"]["accuracy"]
+    assert view["reference"] == r["classifiers"]["real-trained"]["view"]["accuracy"] and view["bar"] == ">= 90"
+    mean = rows["recognizer mean NM/BG/CL rank-1 (%)"]
+    assert mean["before"] == mean["after"] == r["recognizers"]["synthetic-only"]["headline"]
+    assert rows["mean rank-1 / real-trained recognizer's"]["after_meets"] == (r["recognizers"]["ratio"] >= 0.6)
+    # the old arm is the one-arm run's synthetic set: its FGD is that run's, against the same real halves
+    assert fgd_row["before"] == pytest.approx(one["fgd"]["fgd"]) and fgd_row["after"] == r["fgd"]["fgd"]
+    assert r["before"]["fgd"]["floor"] == pytest.approx(r["fgd"]["floor"]) == fgd_row["reference"]
+    assert ratio["before"] != ratio["after"] and ratio["after_meets"] == (ratio["after"] <= 2)
+    assert r["before"]["data"] == {"synthetic": one["data"]["synthetic"], "sequences": 60, "ids": 3}
+    assert r["data"]["synthetic_sequences"] == 40
+    md = (out / "report.md").read_text()
+    table = md[md.index("### Before / after: old walker against new walker"):md.index("### 1.")]
+    assert "| old walker | new walker | real-trained reference | bar |" in table
+    assert f"| {view['before']:.1f} " in table and "| >= 0.60 |" in table and "| <= 2× |" in table
+    for name in ("view", "clothing", "carry", "carry_detail"):
+        assert (out / f"confusion_before_{name}.png").stat().st_size > 1000
+
+
+def test_two_arm_statistics_and_sheets_show_both_sets_beside_real(report, two_arms):
+    one, one_out = report
+    r, out, *_ = two_arms
+    stats = r["silhouette_stats"]
+    assert set(stats["rows"]) == {"before", "synthetic", "real"}
+    assert stats["rows"]["before"] == one["silhouette_stats"]["rows"]["synthetic"]  # the same v1 tree
+    assert stats["rows"]["real"] == one["silhouette_stats"]["rows"]["real"]
+    md = (out / "report.md").read_text()
+    stats_md = md[md.index("### 4."):md.index("### 5.")]
+    for label in ("old walker", "new walker", "real"):
+        assert stats_md.count(f"| {label} |") == 2  # one row per view
+    from PIL import Image
+
+    for sheet in r["contact_sheets"]:
+        (w1, h1), (w2, h2) = Image.open(one_out / sheet).size, Image.open(out / sheet).size
+        panel = (w1 - 6) // 2  # the one-arm sheet: synthetic | real
+        assert (w2, h2) == (3 * panel + 12, h1)
+
+
+def test_rerun_with_an_old_arm_added_only_embeds_the_new_set(two_arms):
+    *_, cached, added = two_arms
+    # classifier logits, the recognizer's embeddings of the real ids and of the v1 set come from the one-arm run's
+    # cache: only the v2 set is embedded, by the same recognizer (a new file beside the old ones)
+    assert len(added) == 1, added
+    new = next(iter(added))
+    assert new.suffix == ".npz" and sum(p.parent == new.parent for p in cached) == 2
+
+
+@pytest.mark.parametrize("given", [("--before-synthetic",), ("--before-recognizer", "--before-classifiers"),
+                                   ("--before-label",)])
+def test_before_flags_go_together(tmp_path, capsys, given):
+    rc = real_casiab.main(["--real", str(tmp_path), "--synthetic", str(tmp_path),
+                           "--real-recognizer", str(DEFAULT_RECOGNIZER), "--out", str(tmp_path / "out"),
+                           *[x for flag in given for x in (flag, str(tmp_path))]])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "go together" in err
+    missing = {"--before-synthetic", "--before-recognizer", "--before-classifiers"} - set(given)  # a label needs all
+    assert all(flag in err.split("missing")[1] for flag in missing)
+    assert not (tmp_path / "out").exists()
 
 
 def test_missing_input_is_one_line_error(tmp_path, capsys):
