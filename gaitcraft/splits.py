@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitcraft.dataset import DatasetIndex
@@ -18,6 +18,13 @@ class TrainingSplit:
     partition: Partition
     unlisted: list[str]  # identities of the tree in neither list of the split: not trained on
     test_ids_trained: list[str]  # identities marked TEST that train anyway (only with allow_test_ids)
+    subjects: list[str] = field(default_factory=list)  # every identity of the tree, trained on or not
+
+    @property
+    def held_out(self) -> list[str]:
+        """The identities of the tree that the split marks TEST and that are not trained on."""
+        trained = set(self.test_ids_trained)
+        return [s for s in self.subjects if s in self.partition.test and s not in trained]
 
     def notes(self, data: str | Path) -> list[str]:
         """One line per thing the user should know about the choice (nothing when all is as expected)."""
@@ -61,7 +68,7 @@ def select_training(data: str | Path, partition: str | Path | None = None, allow
     if not len(chosen):
         raise DataError(f"the TRAIN_SET of {part.source} selects no sequence of this dataset "
                         f"(its identities: {_ids(subjects)})", data)
-    return TrainingSplit(chosen, part, part.unlisted(subjects), sorted(marked))
+    return TrainingSplit(chosen, part, part.unlisted(subjects), sorted(marked), list(subjects))
 
 
 def training_index(data: str | Path, partition: str | Path | None = None, allow_test_ids: bool = False,

@@ -30,6 +30,93 @@ CASIA_B_TYPES: tuple[str, ...] = tuple(
 )
 
 
+#: CASIA-B's condition names (its sequence-type prefixes), what each means, and the categorical factor values it
+#: asks for. 'bg' asks for a bag: the model's unspecified 'bag' when it knows one (a model trained on CASIA-B),
+#: else the first exact bag of `BAGS` it knows (a model trained on the procedural walker).
+CASIA_B_CONDITIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "nm": ("normal walking", {"clothing": "normal", "carry": "none"}),
+    "bg": ("carrying a bag", {"clothing": "normal", "carry": "bag"}),
+    "cl": ("in a coat", {"clothing": "coat", "carry": "none"}),
+}
+#: Per-factor CASIA-B names accepted in place of a value (`--clothing cl`, `--carry bg`).
+CASIA_B_ALIASES: dict[str, dict[str, str]] = {"clothing": {"nm": "normal", "cl": "coat"},
+                                               "carry": {"nm": "none", "bg": "bag"}}
+
+
+def condition_name(values: dict[str, str]) -> str:
+    """The CASIA-B condition of categorical values {factor: value}: 'cl' for a coat, else 'bg' when something is
+    carried, else 'nm' (how a generated sequence's type folder is named)."""
+    if values.get("clothing") == "coat":
+        return "cl"
+    return "nm" if values.get("carry", "none") == "none" else "bg"
+
+
+def _model_bag(known_carry: tuple[str, ...] | list[str]) -> str | None:
+    """The carry value 'bg' means for a model knowing `known_carry`: 'bag', else its first exact bag, else None."""
+    if "bag" in known_carry:
+        return "bag"
+    return next((b for b in BAGS if b in known_carry), None)
+
+
+def _asked_values(name: str, known) -> tuple[dict[str, str], str | None]:
+    """({factor: model value} of CASIA-B condition `name`, the first factor the model lacks a value for or None)."""
+    out = {}
+    for kind, value in CASIA_B_CONDITIONS[name][1].items():
+        got = _model_bag(known[kind]) if value == "bag" else value
+        if got is None or got not in known[kind]:
+            return out, kind
+        out[kind] = got
+    return out, None
+
+
+def model_conditions(known: dict[str, tuple[str, ...] | list[str]]) -> list[str]:
+    """The CASIA-B conditions a model knowing `known` ({factor: values}) can be asked for, in nm, bg, cl order."""
+    return [name for name in CASIA_B_CONDITIONS if _asked_values(name, known)[1] is None]
+
+
+def _valid_names(kind: str, known) -> str:
+    """'bag, none (CASIA-B names: bg, nm)': the values of factor `kind` a model knows and their CASIA-B aliases."""
+    values = list(known[kind])
+    aliases = [a for a, v in CASIA_B_ALIASES.get(kind, {}).items()
+               if v in values or (v == "bag" and _model_bag(values) is not None)]
+    return ", ".join(values) + (f" (CASIA-B names: {', '.join(aliases)})" if aliases else "")
+
+
+def check_condition_name(name: str) -> str:
+    """`name` if it is a CASIA-B condition ('nm', 'bg', 'cl'), else a one-line `ConfigError` listing them."""
+    if name not in CASIA_B_CONDITIONS:
+        raise ConfigError(f"unknown condition {name!r}; valid: "
+                          + ", ".join(f"{n} ({words})" for n, (words, _) in CASIA_B_CONDITIONS.items()))
+    return name
+
+
+def casia_b_condition(name: str, known: dict[str, tuple[str, ...] | list[str]]) -> dict[str, str]:
+    """{factor: value} that the CASIA-B condition `name` ('nm', 'bg', 'cl') asks of a model knowing `known`
+    ({factor name: values}); a condition the model cannot make is a one-line `ConfigError` naming the ones it can."""
+    check_condition_name(name)
+    values, missing = _asked_values(name, known)
+    if missing is not None:
+        words, wanted = CASIA_B_CONDITIONS[name]
+        raise ConfigError(f"condition {name!r} ({words}) needs {missing} {wanted[missing]!r}, which this model does "
+                          f"not know (its {missing}: {_valid_names(missing, known)}); conditions it can make: "
+                          f"{', '.join(model_conditions(known)) or 'none'}")
+    return values
+
+
+def model_value(kind: str, value: str, known: dict[str, tuple[str, ...] | list[str]]) -> str:
+    """The value of categorical factor `kind` that `value` names for a model knowing `known` ({factor: values}):
+    the value itself, or the one its CASIA-B name stands for (`cl` -> coat, `bg` -> the model's bag). A value the
+    model does not know is a one-line `ConfigError` listing the valid names."""
+    if value in known[kind]:
+        return value
+    alias = CASIA_B_ALIASES.get(kind, {}).get(value)
+    if alias is not None:
+        got = _model_bag(known[kind]) if alias == "bag" else alias
+        if got is not None and got in known[kind]:
+            return got
+    raise ConfigError(f"unknown {kind} {value!r}; this model knows: {_valid_names(kind, known)}")
+
+
 def check_value(kind: str, value: str) -> str:
     """Return `value` if the categorical factor `kind` ('clothing', 'carry', ...) knows it, else raise listing
     the valid ones."""

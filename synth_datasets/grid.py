@@ -4,6 +4,7 @@ parsed from the strings users write in flags and spec files."""
 from __future__ import annotations
 
 from gaitcraft.errors import ConfigError
+from gaitcraft.vocab import CASIA_B_VIEWS
 
 #: Sequence-type prefixes the walker can render (CASIA-B naming).
 TYPE_PREFIXES = ("nm", "bg", "cl")
@@ -29,7 +30,10 @@ def parse_types(text: str) -> list[str]:
 
 
 def parse_views(text: str) -> list[float]:
-    """'0:180:18' (start:stop:step, stop included) or '0,45,90' -> degrees in [0, 360)."""
+    """'0:180:18' (start:stop:step, stop included), '0,45,90' or 'casia-b' (CASIA-B's 11 views, 0 to 180 by 18)
+    -> degrees in [0, 360)."""
+    if text.strip().lower() == "casia-b":
+        return list(CASIA_B_VIEWS)
     try:
         if ":" in text:
             start, stop, step = (float(x) for x in text.split(":"))
@@ -40,7 +44,7 @@ def parse_views(text: str) -> list[float]:
         else:
             views = [float(x) for x in text.split(",") if x.strip()]
     except ValueError as e:
-        raise ConfigError(f"bad view string {text!r} ({e}); write '0:180:18' or '0,45,90'") from None
+        raise ConfigError(f"bad view string {text!r} ({e}); write '0:180:18', '0,45,90' or 'casia-b'") from None
     if not views:
         raise ConfigError(f"view string {text!r} gives no views")
     bad = [v for v in views if not 0 <= v < 360]

@@ -64,6 +64,7 @@ class TrainContext:
     batches: BatchStream
     resume: Checkpoint | None  # the checkpoint the current phase continues from (None once consumed)
     limits: StepLimits = field(default_factory=StepLimits)
+    model_files: dict[str, str] = field(default_factory=dict)  # {name: text} exported with the model (its data)
 
     @property
     def accelerator(self):

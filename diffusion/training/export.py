@@ -14,8 +14,9 @@ from gaitcraft.training.checkpoints import replace_folder
 EXPORT_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-def export_pipeline(pipe, target: Path, dtype: str = "float32") -> Path:
-    """`save_pretrained` (weights stored as `dtype`) into a temp folder, then swap it into `target`.
+def export_pipeline(pipe, target: Path, dtype: str = "float32", files: dict[str, str] | None = None) -> Path:
+    """`save_pretrained` (weights stored as `dtype`) into a temp folder, add `files` ({name: text}, e.g. the
+    training-data record), then swap it into `target`, so the folder appears whole or not at all.
 
     Loading casts the weights back to float32; with bf16 autocast at inference, float16 storage halves
     the model's size at no visible cost.
@@ -34,4 +35,6 @@ def export_pipeline(pipe, target: Path, dtype: str = "float32") -> Path:
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     pipe.save_pretrained(str(tmp))
+    for name, text in (files or {}).items():
+        (tmp / name).write_text(text, encoding="utf-8")
     return replace_folder(tmp, target)

@@ -9,8 +9,10 @@ the run's steps, the autoencoder's then the UNet's; each record also names its `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -21,10 +23,12 @@ from diffusion.training.context import StepLimits, TrainContext, batch_stream, b
 from diffusion.training.unet_phase import diffusion_phase
 from diffusion.training.warm_start import warm_start
 from gaitcraft.training import TrainingRun
+from gaitcraft.training_data import TRAINING_DATA_FILE, write_training_data
 
 
 def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: str | Path,
-          vocab: ConditionVocab, max_steps: int | None = None, limits: StepLimits | None = None) -> Path | None:
+          vocab: ConditionVocab, max_steps: int | None = None, limits: StepLimits | None = None,
+          training_data: dict[str, Any] | None = None) -> Path | None:
     """Train (or resume) a generator in `out_dir` and return the exported model folder `out_dir/model`, or None
     when a limit stopped the run before the UNet's first step (nothing to export yet).
 
@@ -38,6 +42,8 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     model folder's weights and phase 1 is skipped.
     limits: where this session stops early, checkpointed (`StepLimits`: the whole run's steps over both phases
     and each phase's last step); rerun without them to go on. `max_steps` is `StepLimits(total=max_steps)`.
+    training_data: the record of what data trains the model (`gaitcraft.training_data.describe_training_data`):
+    written as `training_data.json` into the run folder once the folder is claimed, and into the exported model.
     """
     cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
     if cfg.train.num_threads:
@@ -45,6 +51,11 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     run = TrainingRun(out_dir, cfg, {"vocab": vocab.to_dict()}, mixed_precision=cfg.train.mixed_precision,
                       keep_checkpoints=cfg.train.keep_checkpoints)
     accelerator = run.accelerator
+    model_files = {}
+    if training_data is not None:
+        model_files[TRAINING_DATA_FILE] = json.dumps(training_data, indent=1, sort_keys=True)
+        if run.is_main:
+            write_training_data(run.folder.root, training_data)
     if isinstance(data, torch.utils.data.DataLoader):
         data = accelerator.prepare_data_loader(data)  # each process reads its own shard
     torch.manual_seed(cfg.train.seed)  # identical model init on every process
@@ -55,7 +66,7 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
     batches = batch_stream(data, cfg.train.num_frames, accelerator.device, run.state.get("batches", 0))
     ctx = TrainContext(cfg, run, ae.to(accelerator.device), unet.to(accelerator.device), enc.to(accelerator.device),
-                       generator, batches, run.checkpoint, limits or StepLimits(total=max_steps))
+                       generator, batches, run.checkpoint, limits or StepLimits(total=max_steps), model_files)
     if phase == "autoencoder" and not autoencoder_phase(ctx):
         return None
     return diffusion_phase(ctx)

@@ -107,6 +107,7 @@ def diffusion_phase(ctx: TrainContext) -> Path | None:
     if step == 0:
         return None
     target = ctx.run.folder.model
-    _with_ema(ctx, conditioned_unet, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype))
+    _with_ema(ctx, conditioned_unet, ema, partial(export_pipeline, target=target, dtype=tc.export_dtype,
+                                                  files=ctx.model_files))
     acc.wait_for_everyone()
     return target

@@ -97,6 +97,8 @@ def format_report(result: dict[str, Any]) -> str:
     lines = ["# Privacy audit", "",
              f"- synthetic: `{result.get('synthetic', '?')}`; reference: `{result.get('reference', '?')}`; "
              f"recognizer: `{result.get('recognizer', '?')}`",
+             *([f"- gallery: the {g['identities']} training identities of `{g['tree']}` ({g['split']}); threshold "
+                f"set on {g['held_out']} held-out identities"] if (g := result.get("gallery")) else []),
              f"- FAR={result['far'] * 100:g}% threshold on identity-template distances: {result['threshold']:.4f}",
              f"- **re-identification rate: {result['rate']:.2f}%** of {result['identities']} novel identities"]
     if "null_rate" in result:

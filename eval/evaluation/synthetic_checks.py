@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,65 @@ from eval.evaluation.privacy import audit, reidentified, resolve_recognizer, spl
 from eval.evaluation.recognizer import embed
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
-from gaitcraft.io.opengait_tree import read_partition
+from gaitcraft.partition import load_partition, tree_partition
+from gaitcraft.training_data import find_training_data, read_training_data
 
 
-def reference_sets(reference: str | Path, recognizer: Path, progress: bool):
-    """Embeddings of the real reference tree split into (training identities, held-out identities)."""
-    ref = DatasetIndex.open(reference)
-    part = Path(reference) / "partition.json"
-    train_ids, test_ids = read_partition(part) if part.is_file() else (None, None)
-    return split_reference(embed(recognizer, ref, progress=progress), train_ids, test_ids)
+@dataclass(frozen=True)
+class Reference:
+    """The real data a privacy audit compares synthetic identities with: a tree, its gallery (the generator's
+    training identities) and its held-out identities (where the FAR threshold is set); both None means the whole
+    tree is both."""
+
+    tree: Path
+    train_ids: list[str] | None
+    held_out_ids: list[str] | None
+    split: str  # the split in words, for the report and the card
 
 
-def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str | Path, reference: str | Path | None,
+def resolve_reference(reference: str | Path, partition: str | Path | None = None) -> Reference:
+    """The audit's reference from `reference`: a generator's run or model folder holding its training-data record
+    (`gaitcraft.training_data`: the gallery is then the tree it trained on, restricted to the identities it trained
+    on, and the threshold is set on the identities its split held out), or a dataset tree split by `partition` (a
+    name or an OpenGait partition JSON), else by its own partition.json, else not at all (the whole tree is both
+    gallery and threshold set). Missing folders are one-line `DataError`s."""
+    ref = Path(reference)
+    if not ref.is_dir():
+        raise DataError("reference folder does not exist (give a dataset tree, or the generator's run or model "
+                        "folder)", ref)
+    record = read_training_data(ref)
+    if record is not None:
+        tree = Path(record["tree"])
+        if not tree.is_dir():
+            raise DataError(f"the generator's training tree {tree} (recorded in {find_training_data(ref)}) is not "
+                            "there; pass --reference TREE (with --reference-partition) instead", ref)
+        return Reference(tree, list(record["train_ids"]), list(record["held_out_ids"]), record["split"])
+    part = load_partition(partition) if partition is not None else tree_partition(ref)
+    if part is None or part.train is None:
+        return Reference(ref, None, None, "no split: the whole tree is gallery and threshold set")
+    return Reference(ref, sorted(part.train), sorted(part.test), part.source)
+
+
+def reference_sets(reference: Reference, recognizer: Path, progress: bool):
+    """Embeddings of the reference's (gallery, held-out identities), and what they are ({'tree', 'split',
+    'identities', 'held_out'}, for the report and the card)."""
+    index = DatasetIndex.open(reference.tree)
+    if reference.train_ids is not None:  # embed only the identities the audit uses
+        index = index.filter(subjects=[*reference.train_ids, *(reference.held_out_ids or [])])
+        if not len(index):
+            raise DataError(f"the reference tree holds none of the gallery identities of {reference.split}",
+                            reference.tree)
+    train, held = split_reference(embed(recognizer, index, progress=progress), reference.train_ids,
+                                  reference.held_out_ids)
+    split = reference.split if held is not train else f"{reference.split}; no held-out identities, so the " \
+        "threshold is set on the gallery itself"
+    gallery = {"tree": str(reference.tree), "split": split, "identities": len(set(train.subjects)),
+               "held_out": len(set(held.subjects))}
+    return train, held, gallery
+
+
+def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str | Path,
+                  reference: Reference | str | Path | None,
                   recognizer: str | Path, prune: float = 0.0, drop_reidentified: bool = False,
                   progress: bool = True) -> dict[str, Any]:
     """Audit privacy (when `reference` is given) and curate the sequences of `index`, leaving out subjects named
@@ -41,11 +89,12 @@ def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str |
     skip = set(excluded)
     out: dict[str, Any] = {}
     if reference is not None:
-        train, held = reference_sets(reference, recognizer, progress)
+        ref = reference if isinstance(reference, Reference) else resolve_reference(reference)
+        train, held, gallery = reference_sets(ref, recognizer, progress)
         result = audit(syn, train, held)
         dropped = reidentified(result) if drop_reidentified else []
         skip.update(dropped)
-        result.update(recognizer=str(recognizer), reference=str(reference), dropped=dropped)
+        result.update(recognizer=str(recognizer), reference=str(ref.tree), gallery=gallery, dropped=dropped)
         write_histogram(Path(figures) / "privacy_histogram.png", result)
         out["privacy"] = result
     keep = np.array([lab.subject not in skip for lab in syn.labels], bool)
@@ -57,30 +106,32 @@ def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str |
 
 
 def dataset_checks(reference: str | Path | None, recognizer: str | Path | None, prune: float = 0.0,
-                   drop_reidentified: bool = False, progress: bool = True
+                   drop_reidentified: bool = False, progress: bool = True, partition: str | Path | None = None
                    ) -> Callable[[DatasetIndex, Collection[str], Path], dict[str, Any]]:
     """The checks a dataset builder runs on its finished sequences, as one call `(index, excluded, figures) ->
-    results` (see `check_dataset`). The recognizer and the reference folder are resolved here, so a missing one
-    fails before any generation."""
+    results` (see `check_dataset`). The recognizer and the reference (`resolve_reference`: a tree split by
+    `partition`, or a generator's run or model folder) are resolved here, so a missing one fails before any
+    generation."""
     rec = resolve_recognizer(recognizer)
-    if reference is not None and not Path(reference).is_dir():
-        raise DataError("reference dataset folder does not exist", reference)
-    return functools.partial(check_dataset, reference=reference, recognizer=rec, prune=prune,
+    ref = resolve_reference(reference, partition) if reference is not None else None
+    return functools.partial(check_dataset, reference=ref, recognizer=rec, prune=prune,
                              drop_reidentified=drop_reidentified, progress=progress)
 
 
 def privacy_audit_command(synthetic: str | Path, reference: str | Path, recognizer: str | Path | None,
-                          out: str | Path, progress: bool = True) -> dict[str, Any]:
-    """`gaitcraft privacy-audit`: audit every identity of a synthetic tree (its TRAIN_SET when partitioned) and
-    write `out/report.md`, `out/report.json`, `out/histogram.png`."""
+                          out: str | Path, progress: bool = True, partition: str | Path | None = None
+                          ) -> dict[str, Any]:
+    """`gaitcraft privacy-audit`: audit every identity of a synthetic tree against `reference`
+    (`resolve_reference`) and write `out/report.md`, `out/report.json`, `out/histogram.png`."""
     from eval.evaluation.privacy import write_report
     from gaitcraft.splits import open_split
 
     rec = resolve_recognizer(recognizer)
+    ref = resolve_reference(reference, partition)
     syn = embed(rec, open_split(synthetic, "all"), progress=progress)
-    train, held = reference_sets(reference, rec, progress)
+    train, held, gallery = reference_sets(ref, rec, progress)
     result = audit(syn, train, held)
-    result.update(synthetic=str(synthetic), reference=str(reference), recognizer=str(rec))
+    result.update(synthetic=str(synthetic), reference=str(ref.tree), recognizer=str(rec), gallery=gallery)
     write_report(out, result)
     print(f"re-identification rate {result['rate']:.2f}% of {result['identities']} novel identities at the "
           f"FAR={result['far'] * 100:g}% threshold {result['threshold']:.4f} -> {Path(out) / 'report.md'}")

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.factors import factor, factors
+from gaitcraft.vocab import CASIA_B_ALIASES, CASIA_B_CONDITIONS
+from synth_datasets.grid import parse_views
+
+
+def view_arg(text: str) -> list[float]:
+    """One `--view` word as degrees: a number ('90', CASIA-B's '018'), a range 'start:stop:step' or 'casia-b'
+    (CASIA-B's 11 views); the range is checked where every view is."""
+    if text.strip().lower() == "casia-b" or ":" in text:
+        return parse_views(text)
+    return [float(text)]
 
 
 def add_parser(sub, name: str, summary: str):
@@ -27,10 +37,19 @@ def add_parser(sub, name: str, summary: str):
     who.add_argument("--identity", help="a training identity of the model (written as subject gen<ID>)")
     who.add_argument("--novel", type=int, metavar="N", help="N novel identities (sampled away from training ones)")
     view = factor("view")
-    p.add_argument("--view", type=float, nargs="+", default=[view.default], metavar="DEG",
-                   help=f"{view.help} (default {view.default:g})")
+    p.add_argument("--view", type=view_arg, nargs="+", default=[[view.default]], metavar="DEG",
+                   help=f"{view.help}, a range start:stop:step, or casia-b (CASIA-B's 11 views, 0:180:18) "
+                        f"(default {view.default:g})")
+    p.add_argument("--condition", choices=tuple(CASIA_B_CONDITIONS), metavar="NAME",
+                   help="CASIA-B's name of the clothing and carry together: " + ", ".join(
+                       f"{n} = {words}" for n, (words, _) in CASIA_B_CONDITIONS.items())
+                   + " (the model's bag: 'bag' for a model trained on CASIA-B, else its first exact bag); "
+                     "--clothing / --carry may refine it (e.g. --condition bg --carry backpack) but not contradict "
+                     "it (default: the --clothing and --carry values)")
     for f in factors("categorical"):  # --clothing, --carry
-        p.add_argument(f"--{f.name}", default=f.default, help=f"{f.help} (default {f.default})")
+        aliases = ", ".join(f"{a} = {v}" for a, v in CASIA_B_ALIASES.get(f.name, {}).items())
+        p.add_argument(f"--{f.name}", help=f"{f.help}" + (f", or its CASIA-B name ({aliases})" if aliases else "")
+                       + f" (default {f.default})")
     p.add_argument("--frames", type=int, help="frames per sequence (default: the model's training length)")
     p.add_argument("--steps", type=int, default=15, help="sampler steps (default 15)")
     p.add_argument("--guidance", type=parse_guidance, default=DEFAULT_GUIDANCE,
@@ -48,8 +67,9 @@ def run(args) -> int:
     from synth_datasets.generated.on_demand import generate
 
     conditions = {f.name: getattr(args, f.name) for f in factors("categorical")}
-    out = generate(args.model, args.out, args.identity, args.novel, args.view, args.frames, args.steps, args.seed,
-                   args.batch, args.guidance, overwrite=args.overwrite, **conditions)
+    views = [v for group in args.view for v in group]
+    out = generate(args.model, args.out, args.identity, args.novel, views, args.frames, args.steps, args.seed,
+                   args.batch, args.guidance, overwrite=args.overwrite, condition=args.condition, **conditions)
     print(f"generated {out['generated']} sequences in {out['seconds']:.1f} s -> {out['root']} "
           f"(contact sheet {out['previews']['sheet'][0] if out['previews']['sheet'] else '-'})")
     return 0

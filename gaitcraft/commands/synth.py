@@ -20,8 +20,11 @@ def add_parser(sub, name: str, summary: str):
         "generator seeded from (seed, id, type, view). Under `accelerate launch -m gaitcraft.cli synth ...` "
         "process r writes every world-th sequence. RESUME: rerunning the same command on a partial --out "
         "skips finished sequences and gives the files of an uninterrupted run (same --batch, machine and threads); "
-        "an --out holding another spec or model is refused. With --reference (real data the generator was trained on; its partition.json TRAIN_SET = "
-        "training identities, TEST_SET = held-out ones for the FAR=1% threshold), the privacy audit runs; "
+        "an --out holding another spec or model is refused. With --reference, the privacy audit runs: each "
+        "novel identity against the generator's training identities (the gallery), at the recognizer's FAR=1% "
+        "threshold set on held-out real identities. --reference RUN (the generator's run or model folder) takes "
+        "the tree, training identities and held-out identities the generator recorded when it was trained; "
+        "--reference TREE takes the TRAIN_SET / TEST_SET of --reference-partition or of the tree's partition.json. "
         "--drop-reidentified removes identities under the threshold and --prune F the least informative "
         "fraction (redundancy + recognizer uncertainty). The card records both."))
     p.add_argument("--spec", help="YAML/JSON spec file (keys: " + ", ".join(SPEC_FLAGS.values()) + "); flags win")
@@ -29,7 +32,7 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--identities", type=int, help="number of novel identities (default 10)")
     p.add_argument("--types", help="sequence types per identity, e.g. nm:2,bg:1,cl:1 (the default)")
-    p.add_argument("--views", help="views: '0:180:18' (default, CASIA-B) or '0,90'")
+    p.add_argument("--views", help="views: '0:180:18' or casia-b (CASIA-B's 11 views, the default), or '0,90'")
     p.add_argument("--frames", type=int, help="frames per sequence (default 30)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
     p.add_argument("--steps", type=int, help="sampler steps (default 15)")
@@ -46,7 +49,12 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--prefix", help="subject id prefix (default syn -> syn0001)")
     p.add_argument("--batch", type=int, default=4, help="sequences per forward pass (default 4; does not change "
                                                         "the output for a given --batch)")
-    p.add_argument("--reference", help="real reference tree for the privacy audit")
+    p.add_argument("--reference", metavar="RUN|TREE",
+                   help="what the privacy audit compares with: the generator's run or model folder (its recorded "
+                        "training tree and split), or a real tree (the generator's training data)")
+    p.add_argument("--reference-partition", metavar="FILE|NAME",
+                   help="split of a --reference TREE: an OpenGait partition JSON or casia-b / oumvlp (default: "
+                        "the tree's partition.json; with none, the whole tree is gallery and threshold set)")
     p.add_argument("--recognizer", help="recognizer run folder (default: assets/models/recognizer)")
     p.add_argument("--drop-reidentified", action="store_true", help="drop identities under the FAR=1%% threshold")
     p.add_argument("--prune", type=float, nargs="?", const=0.2, default=None, metavar="F",
@@ -74,6 +82,7 @@ def run(args) -> int:
     if args.reference is not None or args.prune is not None or args.recognizer is not None:
         from eval.evaluation.synthetic_checks import dataset_checks
 
-        checks = dataset_checks(args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified)
+        checks = dataset_checks(args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified,
+                                partition=args.reference_partition)
     build(spec, args.model, args.out, args.batch, checks=checks)
     return 0

@@ -12,7 +12,9 @@ def add_parser(sub, name: str, summary: str):
         "phase 1 a small silhouette autoencoder (64x44 -> 16x11x4 latents), phase 2 the spatio-temporal UNet and "
         "the condition encoders (identity bank, clothing, carry, Fourier view) with per-factor condition "
         "dropout, EMA, bf16 autocast and gradient clipping. Runs under `accelerate` (CPU, one GPU, or "
-        "`accelerate launch` for many). RUN gets config.yaml, data.json (the condition vocabulary), log.jsonl, "
+        "`accelerate launch` for many). RUN gets config.yaml, data.json (the condition vocabulary), "
+        "training_data.json (the tree, its split, the identities trained on and held out, and whether the data is "
+        "real; copied into model/ for the dataset cards and privacy audits of what the model generates), log.jsonl, "
         "checkpoints/, samples/ (contact sheets every N steps) and, at the end, model/ (the pipeline for "
         "`gaitcraft generate --model RUN/model`). "
         "Rerun the same command to resume (on one process it continues exactly as an uninterrupted run, so a "
@@ -42,18 +44,26 @@ def run(args) -> int:
     from diffusion.training import StepLimits, train
     from gaitcraft.errors import ConfigError
     from gaitcraft.factors import factors
-    from gaitcraft.splits import training_index
+    from gaitcraft.splits import select_training
+    from gaitcraft.training_data import describe_training_data
 
     for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     cfg = load_config(args.config)
-    index = training_index(args.data, args.partition, args.allow_test_ids)
+    split = select_training(args.data, args.partition, args.allow_test_ids)
+    for line in split.notes(args.data):
+        print(line)
+    index = split.index
     loader, vocab = training_loader(index, cfg.train.batch_size, cfg.train.num_frames, cfg.train.seed)
     values = "; ".join(f"{f.name} {', '.join(vocab.values(f.name))}" for f in factors("categorical"))
     print(f"training on {len(index)} sequences of {len(vocab.identities)} identities ({values})")
     limits = StepLimits(args.max_steps, args.max_ae_steps, args.max_unet_steps)
-    model = train(cfg, loader, args.out, vocab, limits=limits)
+    record = describe_training_data(args.data, split)
+    if record["kind"] == "real":
+        print(f"note: {args.data} is real (not GaitCraft-made) data: the model and what it generates derive from it "
+              "and inherit its licence (research-only for CASIA-B); recorded in RUN/training_data.json and the model")
+    model = train(cfg, loader, args.out, vocab, limits=limits, training_data=record)
     if model is None:
         print(f"stopped before the UNet's first step (--max-steps / --max-ae-steps); checkpoint in {args.out}/"
               "checkpoints, no model yet: rerun without the limit (or with a larger one) to continue")

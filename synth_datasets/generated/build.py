@@ -23,6 +23,7 @@ from diffusion.pipeline import GaitCraftPipeline
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import remove_stale_temps
+from gaitcraft.training_data import read_training_data
 from synth_datasets.generated.finalize import finalize
 from synth_datasets.generated.generator import load_generator, model_conditions, model_dir, model_hash
 from synth_datasets.generated.plan import SeqJob, plan_jobs, shard
@@ -35,6 +36,7 @@ from synth_datasets.generated.store import (
     finished_index,
     read_excluded,
     record_checks,
+    record_training_data,
 )
 
 #: The quality checks run between generation and the card: `checks(index, excluded, figures)` is handed the
@@ -67,6 +69,7 @@ def generate_shard(spec: GeneratedSpec, model: str | Path | None, out: str | Pat
     if state.is_main_process:
         resumed = check_output(root, record)
         remove_stale_temps(root)  # a killed run's half-written files; no shard writes yet
+        record_training_data(root, read_training_data(model_dir(model)))  # for the card
     state.wait_for_everyone()
     if not state.is_main_process:
         resumed = check_output(root, record)

@@ -20,6 +20,7 @@ from synth_datasets.generated.store import (
     read_checks,
     read_excluded,
     read_rows,
+    read_training_data_copy,
     row_path,
 )
 
@@ -56,6 +57,7 @@ def finalize(root: str | Path) -> dict[str, Any]:
     record = json.loads((root / META / "spec.json").read_text())
     previews = write_previews(root, labels)
     checks = read_checks(root)
-    card = write_generated_card(root, labels, record, previews, checks.get("privacy"), checks.get("curation"))
+    card = write_generated_card(root, labels, record, previews, checks.get("privacy"), checks.get("curation"),
+                                read_training_data_copy(root))
     return {"root": str(root), "sequences": len(labels), "subjects": len({lab.subject for lab in labels}),
             "excluded": len(read_excluded(root)), "card": str(card), "previews": previews}

@@ -22,6 +22,7 @@ from gaitcraft.io.atomic import atomic_write_text, remove_stale_temps
 from gaitcraft.io.manifest import manifest_row, write_manifest
 from gaitcraft.io.opengait_tree import write_partition
 from gaitcraft.types import SequenceLabels
+from gaitcraft.vocab import casia_b_condition, check_condition_name, condition_name, model_value
 from synth_datasets.generated.generator import load_generator, model_dir, model_hash
 from synth_datasets.generated.plan import SeqJob
 from synth_datasets.generated.previews import write_previews
@@ -35,9 +36,24 @@ TRAINED_PREFIX, NOVEL_PREFIX = "gen", "novel"
 
 def seq_type_for(conditions: dict[str, str]) -> str:
     """CASIA-B style type folder of `{factor: value}`: 'cl-01' for a coat, else 'bg-01' when carrying, else 'nm-01'."""
-    if conditions["clothing"] == "coat":
-        return "cl-01"
-    return "nm-01" if conditions["carry"] == "none" else "bg-01"
+    return f"{condition_name(conditions)}-01"
+
+
+def model_values(known: dict[str, tuple[str, ...]], condition: str | None, asked: dict[str, str | None]
+                 ) -> dict[str, str]:
+    """The categorical values {factor: value} to generate, for a model knowing `known` ({factor: values}): the
+    CASIA-B `condition` ('nm', 'bg', 'cl') when given, with each value of `asked` that is not None in place of
+    its factor's (a value, or its CASIA-B name: `cl`, `bg`), and each factor's default for the rest. Values the
+    model does not know, and asked values that contradict `condition`, are one-line `ConfigError`s."""
+    base = casia_b_condition(condition, known) if condition is not None else {
+        f.name: f.default for f in factors("categorical")}
+    given = {name: model_value(name, value, known) for name, value in asked.items() if value is not None}
+    values = {name: given.get(name) or model_value(name, base[name], known) for name in base}
+    if condition is not None and condition_name(values) != condition:
+        shown = ", ".join(f"{k} {v}" for k, v in given.items())
+        raise ConfigError(f"condition {condition!r} contradicts {shown} (that is CASIA-B {condition_name(values)!r}); "
+                          "give the condition or the values, not both")
+    return values
 
 
 def check_out(root: Path) -> None:
@@ -73,15 +89,18 @@ def check_conflicts(root: Path, wanted: dict[tuple[str, str, str], dict[str, Any
 def generate(model: str | Path | None, out: str | Path, identity: str | None = None, novel: int | None = None,
              views: list[float] | None = None, frames: int | None = None, steps: int = 15, seed: int = 0,
              batch_size: int = 4, guidance: Guidance = DEFAULT_GUIDANCE, progress: bool = True,
-             overwrite: bool = False, **conditions: str) -> dict[str, Any]:
+             overwrite: bool = False, condition: str | None = None, **conditions: str | None) -> dict[str, Any]:
     """Generate (identity or `novel` identities) x `views` sequences; every bad value is a one-line ConfigError.
-    `conditions` gives each categorical factor's value (`clothing='coat'`, `carry='backpack'`; left out: the
-    factor's default). Sequences already in `out` with the same settings are kept as they are (same bytes); one
-    made with other settings is an error unless `overwrite`."""
+    `conditions` gives each categorical factor's value (`clothing='coat'`, `carry='backpack'`, or CASIA-B's
+    names `clothing='cl'`, `carry='bg'`; left out or None: the factor's default), and `condition` CASIA-B's name
+    of them all ('nm', 'bg', 'cl'), mapped to the model's vocabulary (`model_values`). Sequences already in `out`
+    with the same settings are kept as they are (same bytes); one made with other settings is an error unless
+    `overwrite`."""
     categorical = factors("categorical")
     if unknown := sorted(set(conditions) - {f.name for f in categorical}):
         raise ConfigError(f"unknown conditions {unknown}; valid: {', '.join(f.name for f in categorical)}")
-    conditions = {f.name: conditions.get(f.name, f.default) for f in categorical}
+    if condition is not None:
+        check_condition_name(condition)  # before loading the model
     if (identity is None) == (novel is None):
         raise ConfigError("give exactly one of --identity ID or --novel N")
     if novel is not None and novel < 1:
@@ -96,8 +115,7 @@ def generate(model: str | Path | None, out: str | Path, identity: str | None = N
     folder = model_dir(model)
     pipe = load_generator(folder)
     vocab = pipe.condition_encoder.vocab
-    for name, value in conditions.items():
-        vocab.index(name, [value])
+    conditions = model_values({f.name: vocab.values(f.name) for f in categorical}, condition, conditions)
     frames = pipe.unet.config.num_frames if frames is None else int(frames)
     try:
         pipe.unet.check_frames(frames)

@@ -16,7 +16,7 @@ from gaitcraft.config_file import read_config_file
 from gaitcraft.defaults import DEFAULT_GUIDANCE, parse_guidance
 from gaitcraft.errors import ConfigError
 from gaitcraft.factors import factors
-from gaitcraft.vocab import BAGS, GENERIC, cycled_bag
+from gaitcraft.vocab import BAGS, GENERIC, cycled_bag, model_conditions
 from synth_datasets.grid import parse_types, parse_views
 
 
@@ -135,11 +135,13 @@ def resolve_spec(spec: GeneratedSpec, known: dict[str, list]) -> GeneratedSpec:
         bag = bag or "bag"
     spec = dataclasses.replace(spec, bag=bag)
     needed = [spec.conditions(i, t) for t in spec.types for i in range(1, len(spec.bags) + 1)]
+    values = {f.name: list(known[f.vocab_key]) for f in factors("categorical")}
     for f in factors("categorical"):
         missing = sorted({c[f.name] for c in needed if f.name in c} - set(known[f.vocab_key]))
         if missing:
             raise ConfigError(f"the spec asks for {f.name} {', '.join(missing)} but the model knows only: "
-                              f"{', '.join(known[f.vocab_key])}")
+                              f"{', '.join(known[f.vocab_key])} (the CASIA-B conditions it can make: "
+                              f"{', '.join(model_conditions(values)) or 'none'})")
     if not 1 <= spec.frames <= known["max_frames"]:
         raise ConfigError(f"frames={spec.frames} is not supported by this model: it takes 1..{known['max_frames']} "
                           f"frames (trained on {known['num_frames']})")

@@ -23,6 +23,7 @@ SPEC = "spec.json"
 EXCLUDED = "excluded.json"
 PRIVACY = "privacy.json"
 CURATION = "curation.json"
+TRAINING_DATA = "training_data.json"  # the generator's training-data record, copied from its model folder
 
 
 def pkl_path(root: Path, key: tuple[str, str, str]) -> Path:
@@ -130,3 +131,19 @@ def read_checks(root: Path) -> dict[str, Any]:
     meta = Path(root) / META
     return {name: json.loads((meta / file).read_text()) for name, file in (("privacy", PRIVACY), ("curation", CURATION))
             if (meta / file).is_file()}
+
+
+def record_training_data(root: Path, record: dict[str, Any] | None) -> None:
+    """Store the generator's training-data record (`gaitcraft.training_data`) for the card; None (the model has
+    none) removes a stale one."""
+    path = Path(root) / META / TRAINING_DATA
+    if record is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
+
+
+def read_training_data_copy(root: Path) -> dict[str, Any] | None:
+    """The generator's training-data record stored by `record_training_data`, or None."""
+    path = Path(root) / META / TRAINING_DATA
+    return json.loads(path.read_text()) if path.is_file() else None
