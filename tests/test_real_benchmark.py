@@ -61,7 +61,7 @@ def run_benchmark(real, synthetic, out, *extra: str) -> dict:
 
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory):
-    """A 3-subject procedural tree of the shipped models' walker (v1) and the real-looking stand-in made from it."""
+    """A 3-subject procedural tree of the first walker (v1, clean renders) and the real-looking stand-in made from it."""
     tmp = tmp_path_factory.mktemp("realbench")
     build_procedural(tmp / "synthetic", tiny_spec(3, seed=0, walker="v1"), workers=1, progress=False)
     real_stand_in(DatasetIndex.open(tmp / "synthetic"), tmp / "real")

@@ -11,7 +11,7 @@ from gaitcraft.paths import CACHE_RULE, REPO_ROOT, cache_dir
 # subjects 001-030 train, 031-050 held out), one walk each at six views: enough for the privacy audit.
 REF_SUBJECTS, REF_TRAIN, REF_TYPES, REF_VIEWS = 50, 30, "nm:1", "0:180:36"
 #: The procedural walker the shipped generator and classifiers were trained on: the reference walkers match it.
-REF_WALKER = "v1"
+REF_WALKER = "v2"
 SYN_TYPES, SYN_VIEWS = "nm:1,bg:1,cl:1", "0:180:36"
 BATCH = 8  # sequences per generator forward pass
 CLASSIFIERS = REPO_ROOT / "assets" / "models" / "classifiers"  # shipped view/clothing/carry classifiers
