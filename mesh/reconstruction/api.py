@@ -14,6 +14,7 @@ from gaitcraft.paths import REPO_ROOT
 from gaitcraft.precision import inference_autocast
 from gaitcraft.pretreat import binarize, cut_width, pretreat_frames
 from gaitcraft.training import load_weights, model_folder, read_model
+from mesh.camera import CASIA_B_SIDE, orbit_azimuth
 from mesh.reconstruction.config import ReconstructionConfig
 from mesh.reconstruction.geometry import view_rotation_torch
 from mesh.reconstruction.heatmap_net import HeatmapReconstructor
@@ -82,35 +83,41 @@ def prepare_frames(frames: np.ndarray) -> np.ndarray:
 
 @torch.no_grad()
 def reconstruct_sequence(model: Reconstructor, frames: np.ndarray, view_deg: float | None = None, *,
-                         mesh: bool = True, heatmaps: bool = True, bf16: bool | None = None) -> dict:
+                         side: str = CASIA_B_SIDE, mesh: bool = True, heatmaps: bool = True,
+                         bf16: bool | None = None) -> dict:
     """Reconstruct one silhouette sequence `[t, h, w]` (see `prepare_frames` for accepted sizes).
 
-    view_deg: the camera azimuth when known (0 = walking toward the camera, 90 = side); None uses the
-    model's own view estimate. Returns, in the body frame (root-relative, walking along −Y, Z up, metres):
-    `joints` [t, J, 3], `markers` [t, M, 3], `heatmaps` [t, K, Z, Y, X] float16 body-frame probability
-    volumes (K = joints then markers; None unless asked), `vertices` [t, 13718, 3] and `faces` of the fitted
-    anny body (None unless `mesh`), `pose` [t, 104, 4, 4] anny 'local-ref', `phenotypes` [6], `view_deg` used,
-    `view_pred_deg`, `cells` [t, K, 3] image-aligned heatmap positions, `silhouettes` the model input.
+    view_deg: the view label when known (0 = walking toward the camera, 90 = side); None uses the model's own
+    view estimate. side: which side of the walker the camera films, i.e. what the label means (CASIA-B's by
+    default; a procedural tree's is `mesh.view_convention.tree_camera_side(root)`). Returns, in the body frame
+    (root-relative, walking along −Y, Z up, metres): `joints` [t, J, 3], `markers` [t, M, 3], `heatmaps`
+    [t, K, Z, Y, X] float16 body-frame probability volumes (K = joints then markers; None unless asked),
+    `vertices` [t, 13718, 3] and `faces` of the fitted anny body (None unless `mesh`), `pose` [t, 104, 4, 4]
+    anny 'local-ref', `phenotypes` [6], `view_deg` used and `view_pred_deg` (view labels on the `camera_side`
+    orbit, which is `side`), `cells` [t, K, 3] image-aligned heatmap positions, `silhouettes` the model input.
     """
     sils = prepare_frames(frames)
     net = model.net
     x = torch.from_numpy(sils)[None]  # [1, t, 64, 44]
     with inference_autocast(enabled=bf16):
-        pred = net(x, view_R=None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)])))
-    view_pred = float(torch.rad2deg(torch.atan2(pred["view"][0, 1], pred["view"][0, 0]))) % 360
+        pred = net(x, view_R=None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)]), side))
+    azimuth_pred = float(torch.rad2deg(torch.atan2(pred["view"][0, 1], pred["view"][0, 0])))  # right-side orbit
+    view_pred = float(orbit_azimuth(azimuth_pred, side)) % 360
     used = view_pred if view_deg is None else float(view_deg)
     n_j = len(ANNY_JOINTS)
     kp = pred["kp_body"][0].float().numpy()  # [t, K, 3]
     pose = _pose_matrices(model, pred["group_rot"][0].float())
     out = {"joints": kp[:, :n_j], "markers": kp[:, n_j:], "pose": pose.numpy(),
            "phenotypes": pred["phenotypes"][0].float().numpy(), "view_deg": used, "view_pred_deg": view_pred,
+           "camera_side": side,
            "cells": pred["cells"][0].float().numpy(), "scale": float(pred["scale"][0]),
            "cell_m": model.config.model.cell_m,
            "silhouettes": sils, "joint_names": list(ANNY_JOINTS), "marker_ids": model.setup.markers,
            "heatmaps": None, "vertices": None, "faces": None}
     if heatmaps:
         cell = model.config.model.cell_m * out["scale"]
-        out["heatmaps"] = body_heatmaps(pred["prob"][0], pred["cells"][0, :, 0], used, cell).half().numpy()
+        out["heatmaps"] = body_heatmaps(pred["prob"][0], pred["cells"][0, :, 0], used, cell,
+                                        side=side).half().numpy()
     if mesh:
         body = model.setup.body.forward(pose, shape=out["phenotypes"][None].astype(np.float64))
         out["vertices"], out["faces"] = body.vertices.numpy(), body.faces
