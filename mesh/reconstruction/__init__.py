@@ -8,4 +8,7 @@ Public API (import from the submodules):
 - `evaluate.joint_errors`, `evaluate.novel_view_iou`; `smpl_fit.fit_smpl` (SMPL output when the user has SMPL);
 - `features3d.sequence_keypoints` / `keypoint_volumes` (3D inputs for `eval.models.fused_recognizer`);
 - `batch.reconstruct_path(source, out, ...)`: every sequence of a path, written out (`gaitcraft mesh reconstruct`).
+
+View labels become cameras on the side of the walker their tree was filmed from (`mesh.view_convention`: a
+procedural tree's walker version, else CASIA-B's side); the network itself works on the right-side orbit.
 """
