@@ -17,6 +17,7 @@ from mesh.camera import orbit_azimuth, orbit_cameras
 from mesh.reconstruction.geometry import camera_view_rotation, view_rotation, view_rotation_torch
 from mesh.reconstruction.groundtruth import gt_path, load_walk_truth
 from mesh.reconstruction.markers import ANNY_JOINTS
+from mesh.reconstruction.mirror import mirror_points, name_permutation
 from mesh.view_convention import SPEC_FILE, tree_camera_side, tree_walker
 
 VIEWS = (36.0, 90.0, 144.0)
@@ -147,19 +148,26 @@ def test_reconstruct_reads_a_trees_labels_on_its_own_side(trees, tmp_path):
     from mesh.reconstruction.api import load_reconstructor
     from mesh.reconstruction.batch import reconstruct_path
 
-    model = load_reconstructor()  # the shipped model
+    model = load_reconstructor()  # the shipped model: it knows walkers filmed from the right only
     for walker, side in (("v2", "left"), ("v1", "right")):
         pkl = trees[walker] / "001" / "nm-01" / "090" / "090.pkl"
-        # the joints the network gives when handed the true camera's heading
-        level = view_rotation(right_azimuth(true_camera(trees[walker], 90.0)[0]))
+        # the joints the network gives when handed the true camera's heading; left-side input reaches it as the
+        # mirror image (flipped, at the mirrored camera) and its joints are mirrored back
+        mirrored = side == "left"
+        azimuth = right_azimuth(true_camera(trees[walker], 90.0)[0])
+        level = view_rotation(-azimuth if mirrored else azimuth)
         for source in (trees[walker], pkl):  # a whole tree, and one sequence file of it
             out = tmp_path / walker / source.name
             results = {folder.name: r for folder, r in reconstruct_path(source, out, meshes="none", heatmaps=False)}
             got = results["090"] if "090" in results else results[out.name]
+            sils = np.ascontiguousarray(got["silhouettes"][:, :, ::-1] if mirrored else got["silhouettes"])
             with torch.no_grad(), inference_autocast():
-                want = model.net(torch.from_numpy(got["silhouettes"])[None],
+                want = model.net(torch.from_numpy(sils)[None],
                                  view_R=torch.from_numpy(level).float()[None])["kp_body"][0, :, : len(ANNY_JOINTS)]
-            assert np.allclose(got["joints"], want.float().numpy(), atol=1e-4), (walker, source)
-            assert got["camera_side"] == side and got["view_deg"] == 90.0
+            want = want.float().numpy()
+            if mirrored:
+                want = mirror_points(want, name_permutation(ANNY_JOINTS))
+            assert np.allclose(got["joints"], want, atol=1e-4), (walker, source)
+            assert got["camera_side"] == side and got["view_deg"] == 90.0 and got["mirrored"] == mirrored
         with np.load(out / "joints.npz") as z:  # the side is written beside the labels it qualifies
             assert ("camera_side" in z.files) == (side == "left")

@@ -11,25 +11,37 @@ from tqdm.auto import tqdm
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.precision import inference_autocast
 from mesh.camera import orbit_azimuth
-from mesh.reconstruction.api import Reconstructor, prepare_frames, reconstruct_sequence
+from mesh.reconstruction.api import (
+    Reconstructor,
+    mirrors_input,
+    model_camera_side,
+    prepare_frames,
+    reconstruct_sequence,
+)
 from mesh.reconstruction.data import records_with_truth
 from mesh.reconstruction.geometry import procrustes_align, view_rotation_torch
 from mesh.reconstruction.groundtruth import gt_path, load_walk_truth
 from mesh.reconstruction.markers import ANNY_JOINTS
+from mesh.reconstruction.mirror import mirror_points, name_permutation
 from mesh.reconstruction.novel_view import CASIA_B_VIEWS, render_novel_views, silhouette_iou
 from mesh.view_convention import tree_camera_side
 
 
 @torch.no_grad()
 def joint_errors(model: Reconstructor, index: DatasetIndex, use_view_label: bool = True,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, mirror: bool = False) -> dict:
     """MPJPE and PA-MPJPE (mm) over every frame of every sequence with ground truth, per view and overall.
 
     Joints are compared root-relative in the body frame; `use_view_label` gives the network the camera of the
     view label, read on the tree's orbit side (`mesh.view_convention.tree_camera_side`), else it uses its own
-    estimate. Also reports the view-estimate error (deg).
+    estimate. Also reports the view-estimate error (deg). `mirror` scores what `api.reconstruct_sequence` returns:
+    a tree filmed from the other side than the model's training walkers (`api.mirrors_input`) is reconstructed
+    mirrored and mirrored back; without it the network is scored on the tree's sequences as they are.
     """
     side = tree_camera_side(index.root)
+    mirrored = mirror and mirrors_input(model, side)
+    net_side = model_camera_side(model) if mirrored else side  # the orbit the network reads the labels on
+    counterpart = name_permutation(ANNY_JOINTS)
     per: dict[float, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     bones = [model.setup.body.joint_names.index(n) for n in ANNY_JOINTS]
     truths: dict = {}
@@ -40,13 +52,16 @@ def joint_errors(model: Reconstructor, index: DatasetIndex, use_view_label: bool
         truth = truths[key]
         sils = prepare_frames(rec.load())
         view = rec.labels.view
+        x = np.ascontiguousarray(sils[:, :, ::-1]) if mirrored else sils  # [t, 64, 44]
         with inference_autocast():
-            out = model.net(torch.from_numpy(sils)[None],
-                            view_R=view_rotation_torch(torch.tensor([view]), side) if use_view_label else None)
+            out = model.net(torch.from_numpy(x)[None],
+                            view_R=view_rotation_torch(torch.tensor([view]), net_side) if use_view_label else None)
         pred = out["kp_body"][0, :, : len(bones)].float().numpy()  # [t, J, 3]
+        if mirrored:
+            pred = mirror_points(pred, counterpart)
         gt = truth.targets(view, np.arange(len(sils)))["joints"][:, bones]
         azimuth = float(torch.rad2deg(torch.atan2(out["view"][0, 1], out["view"][0, 0])))  # right-side orbit
-        pv = float(orbit_azimuth(azimuth, side))  # the estimate as a view label of this tree
+        pv = float(orbit_azimuth(azimuth, net_side))  # the estimate as a view label of this tree
         err = np.linalg.norm(pred - gt, axis=-1).mean(-1)  # [t]
         pa = np.linalg.norm(procrustes_align(pred, gt) - gt, axis=-1).mean(-1)
         per[view]["mpjpe"].append(err)

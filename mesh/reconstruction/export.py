@@ -23,7 +23,8 @@ def write_joints(path: str | Path, rec: dict) -> None:
     """npz with joints [t, J, 3], markers [t, M, 3], pose [t, 104, 4, 4], phenotypes [6], names and view.
 
     The view labels' `camera_side` is stored when it is 'left' (CASIA-B's); files without it are on the
-    right-side orbit, as every file was before the side was recorded.
+    right-side orbit, as every file was before the side was recorded. A reconstruction made from the mirrored
+    sequence (`api.reconstruct_sequence`) stores `mirrored` (True) and its `notes`, if any.
     """
     arrays = {k: np.asarray(rec[k]) for k in ("joints", "markers", "pose", "phenotypes", "marker_ids")}
     arrays |= {"joint_names": np.array(rec["joint_names"]), "view_deg": np.float32(rec["view_deg"]),
@@ -31,6 +32,10 @@ def write_joints(path: str | Path, rec: dict) -> None:
                "frame": np.array("body: root-relative, walking along -Y, Z up, metres")}
     if _side(rec) != "right":
         arrays["camera_side"] = np.array(_side(rec))
+    if rec.get("mirrored"):
+        arrays["mirrored"] = np.array(True)
+    if rec.get("notes"):
+        arrays["notes"] = np.array(rec["notes"])
     atomic_save(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
