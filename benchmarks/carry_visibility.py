@@ -43,14 +43,14 @@ def bag_pixels(subjects: int, frames: int, views: list[float], seed: int) -> dic
     from mesh.gait_style import session_variation
     from mesh.render import render_dressed
     from mesh.subjects import sample_subject, subject_rng
-    from synth_datasets.procedural.build import pose_walk
+    from mesh.walk_render import pose_walk
 
     body_model = AnnyBody()
     out = {b: np.zeros((subjects, len(views), 3)) for b in BAGS}
     for s in tqdm(range(subjects), desc="subjects", unit="subject"):
         recipe = sample_subject(seed, s)
         rng = subject_rng(seed, s, zlib.crc32(b"bg-01"))
-        _, body = pose_walk(recipe, session_variation(recipe.style, rng), frames, body_model)
+        _, body = pose_walk(recipe.phenotypes, recipe.style, session_variation(recipe.style, rng), frames, body_model)
         jitter_seed = int(rng.integers(2**31))
         bare, _ = render_dressed(dress(body, body_model, "normal", "none", fps=FPS, rng=np.random.default_rng(jitter_seed)),
                                  views)  # [V, T, H, W]; same garment jitter as the bagged renders

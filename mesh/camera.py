@@ -143,6 +143,16 @@ def _check_side(side: str) -> float:
     return 1.0 if side == "right" else -1.0
 
 
+def orbit_azimuth(view_deg, side: str):
+    """The azimuth on the right-side orbit of the camera that `side`'s orbit puts at `view_deg` (degrees: a float,
+    an array or a tensor). Its own inverse: it also turns a right-side azimuth into `side`'s view label.
+
+    The right-side orbit is the frame that `mesh.reconstruction` measures azimuths in (and that the first walker
+    filmed); the left-side orbit, CASIA-B's, is its mirror, so its labels are negated.
+    """
+    return view_deg if _check_side(side) > 0 else -view_deg
+
+
 def view_direction(azimuth_deg: float | np.ndarray, elevation_deg: float = 0.0, side: str = "right") -> np.ndarray:
     """Unit vector(s) from the subject toward the camera, `[..., 3]`; see the module docstring for the convention."""
     a = np.deg2rad(np.asarray(azimuth_deg, dtype=np.float64)) * _check_side(side)

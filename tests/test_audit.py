@@ -171,6 +171,29 @@ def test_clip_kinds_and_generator_tree_pairs(blob_gallery, tmp_path):
 
 
 # ---- the procedural known-answer cases (renders 15 short walks at two views) ------------------------------
+def test_a_v2_subject_is_filmed_with_its_outfit_from_its_walkers_side():
+    """The audit renders a subject as its procedural dataset does: a v2 subject in its own outfit, from CASIA-B's
+    side (the mirror of the first walker's side view)."""
+    from dataclasses import replace
+
+    from eval.audit.walker import render_masks
+    from mesh.subjects import sample_subject
+
+    r = sample_subject(0, 0)
+    assert r.walker == "v2" and r.outfit is not None
+
+    def side_view(recipe) -> np.ndarray:  # [t, h, w] bool: r's walk at 90 deg, 8 frames, session 1
+        return render_masks(recipe, r.style, (90.0,), 8, seed=0, session=1)[0] > 127
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        return float(((a & b).sum((1, 2)) / (a | b).sum((1, 2))).mean())
+
+    v2 = side_view(r)
+    right = side_view(replace(r, walker="v1"))  # the same walk and clothes from the first walker's camera
+    assert iou(v2, right[:, :, ::-1]) > 0.85 and iou(v2, right) < 0.6  # filmed from the other side
+    bare = side_view(replace(r, outfit=None))  # the first walker's clothes
+    assert v2.sum() > 1.1 * bare.sum()  # its trousers, top, coat cut and hair add to the silhouette
+
 @pytest.fixture(scope="module")
 def cases():
     from eval.audit.validation import render_cases

@@ -122,7 +122,7 @@ def test_learned_segmenter_on_rendered_walker(tmp_path):
     from mesh.subjects import sample_subject
 
     r = sample_subject(0, 0)
-    masks = render_masks(r.phenotypes, r.style, (90.0,), 24, 0, 3)[0]  # [t, h, w]
+    masks = render_masks(r, r.style, (90.0,), 24, 0, 3)[0]  # [t, h, w]
     videos = tmp_path / "v"
     videos.mkdir()
     truth = write_clip(videos / "001-nm-01-090.avi", masks, seed=5)  # [t, H, W] bool

@@ -197,6 +197,8 @@ def test_tiny_reconstructor_overfits_one_walk_and_resumes(walk_root, tmp_path):
     frames = load_array_pickle(walk_root / "001" / "nm-01" / "090" / "090.pkl")
     res = reconstruct_sequence(model, frames, 90.0)
     assert res["joints"].shape == (len(frames), 22, 3) and res["vertices"].shape[1:] == (13718, 3)
+    # trained on walkers filmed from CASIA-B's side (walker v2), it reads such input as it is
+    assert model.meta["camera_side"] == "left" and not res["mirrored"]
     assert res["heatmaps"].shape[:2] == (len(frames), 86)
     # the CLI on the trained run: one .pkl in, every output out (meshes load back in trimesh)
     from gaitcraft.cli import main

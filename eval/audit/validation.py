@@ -41,16 +41,15 @@ class Cases:
 
 def render_cases(subjects: int = 4, views: Sequence[float] = (90.0,), frames: int = 30, seed: int = 0) -> Cases:
     """Render every walk the cases need: gallery walks, references (a third walk), re-renders (a fourth walk) and
-    A-on-B transfers (A's style, the next subject's body)."""
+    A-on-B transfers (A's style, the next subject's body and clothes), each subject filmed by its walker's camera."""
     recipes = [sample_subject(seed, i) for i in range(subjects)]
     ids = [r.subject for r in recipes]
     out: dict[str, np.ndarray] = {}
     for i, r in enumerate(recipes):
         for s, name in enumerate((*GALLERY_SESSIONS, "ref", "again"), start=1):
-            out[f"{r.subject}/{name}"] = render_masks(r.phenotypes, r.style, views, frames, seed * 1000 + i, s)
+            out[f"{r.subject}/{name}"] = render_masks(r, r.style, views, frames, seed * 1000 + i, s)
         body = recipes[(i + 1) % subjects]
-        out[f"{r.subject}/on-{body.subject}"] = render_masks(body.phenotypes, r.style, views, frames,
-                                                             seed * 1000 + i, 5)
+        out[f"{r.subject}/on-{body.subject}"] = render_masks(body, r.style, views, frames, seed * 1000 + i, 5)
     return Cases(out, ids, [float(v) for v in views])
 
 

@@ -1,8 +1,9 @@
 """Known-answer material from the procedural walker: raw masks of any (body, gait style) combination, and
 RGB videos of a rendered walker composited onto a textured static background.
 
-Body shape (`SubjectRecipe.phenotypes`) and gait style (`SubjectRecipe.style`) are separate inputs of the
-renderer, so "A's motion on B's body" is rendered exactly, not approximated.
+Body shape, outfit and camera (`SubjectRecipe`) and gait style (`GaitStyle`) are separate inputs of the
+renderer (`mesh.walk_render`, the procedural dataset's), so "A's motion on B's body" is rendered exactly, and a
+subject looks as it does in a procedural dataset of its walker version.
 """
 
 from __future__ import annotations
@@ -12,33 +13,24 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from mesh.body_model import shared_anny_body
 from mesh.gait_style import GaitStyle
-from mesh.motion import WALK_FPS
-from mesh.subjects import subject_rng
+from mesh.subjects import SubjectRecipe, subject_rng
 
 
-def render_masks(phenotypes: dict[str, float], style: GaitStyle, views: Sequence[float], n_frames: int,
+def render_masks(body: SubjectRecipe, style: GaitStyle, views: Sequence[float], n_frames: int,
                  seed: int, session: int = 0, clothing: str = "normal", carry: str = "none") -> np.ndarray:
-    """Raw silhouettes uint8 0/255 `[n_views, t, h, w]` of `phenotypes`' body walking with `style`.
+    """Raw silhouettes uint8 0/255 `[n_views, t, h, w]` of `body`'s subject (body, outfit, its walker's camera)
+    walking with `style`.
 
     `session` picks the per-recording variation (speed, start phase, garment jitter), as a sequence type does
     in the procedural dataset: the same (seed, session) gives the same walk.
     """
-    from mesh.accessories import dress
     from mesh.gait_style import session_variation
-    from mesh.motion import animate
-    from mesh.render import render_dressed
-    from mesh.retarget import AnnyReference
+    from mesh.walk_render import film_walk
 
-    body_model = shared_anny_body()
     rng = subject_rng(seed, session, 7919)
-    leg = AnnyReference.from_model(body_model.model, phenotypes).leg_length
-    motion = animate(style, leg, n_frames, fps=WALK_FPS, session=session_variation(style, rng))
-    body = body_model.forward(motion.pose, shape=phenotypes)
-    dressed = dress(body, body_model, clothing, carry, fps=WALK_FPS, rng=rng)
-    masks, _ = render_dressed(dressed, list(views))
-    return masks  # [n_views, t, h, w]
+    walk = film_walk(body, style, session_variation(style, rng), n_frames, clothing, carry, views, rng)
+    return walk.masks  # [n_views, t, h, w]
 
 
 def textured_background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:

@@ -21,7 +21,8 @@ def add_parser(sub, name: str, summary: str):
     r.add_argument("--input", required=True, help="sequence (.pkl, video, frame folder) or dataset folder")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--model", default=None, help="reconstructor run folder (default: the shipped model)")
-    r.add_argument("--view", default=None, help="camera azimuth in degrees, or 'auto' for the model's "
+    r.add_argument("--view", default=None, help="view label in degrees, read as the input's own labels are "
+                   "(a procedural tree's walker camera side, else CASIA-B's), or 'auto' for the model's "
                    "estimate (default: the dataset's view label, else auto)")
     r.add_argument("--meshes", choices=MESH_FORMATS, default="ply", help="per-frame mesh format (default ply)")
     r.add_argument("--novel-views", action="store_true", help="also render the body at the 11 CASIA-B views")

@@ -12,11 +12,14 @@ from tqdm.auto import tqdm
 
 from gaitcraft.errors import ConfigError, DataError
 from gaitcraft.types import parse_view
+from mesh.camera import CASIA_B_SIDE
 from mesh.reconstruction.export import MESH_FORMATS, write_reconstruction
+from mesh.view_convention import sequence_tree_root, tree_camera_side
 
 
-def _inputs(path: Path, limit: int | None) -> list[tuple[str, np.ndarray | None, object, float | None]]:
-    """(relative output folder, frames or None, record or None, view label or None) per input sequence."""
+def _inputs(path: Path, limit: int | None) -> tuple[list[tuple[str, np.ndarray | None, object, float | None]], str]:
+    """(relative output folder, frames or None, record or None, view label or None) per input sequence, and the
+    side of the walker the input's cameras film from (what its view labels mean: `mesh.view_convention`)."""
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.io.safe_pickle import load_array_pickle
 
@@ -27,13 +30,14 @@ def _inputs(path: Path, limit: int | None) -> list[tuple[str, np.ndarray | None,
             label = parse_view(path.parent.name)
         except DataError:
             label = None
-        return [(".", load_array_pickle(path), None, label)]
+        side = tree_camera_side(sequence_tree_root(path) if label is not None else None)
+        return [(".", load_array_pickle(path), None, label)], side
     index = DatasetIndex.open(path)
     tree = index.kind in ("opengait", "gaitcraft", "png-tree")
     recs = index.records[:limit] if limit else index.records
     if not tree:
-        return [(".", None, r, None) for r in recs]
-    return [("/".join(r.labels.key), None, r, r.labels.view) for r in recs]
+        return [(".", None, r, None) for r in recs], CASIA_B_SIDE
+    return [("/".join(r.labels.key), None, r, r.labels.view) for r in recs], tree_camera_side(index.root)
 
 
 def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | None = None,
@@ -44,8 +48,10 @@ def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | No
     each sequence is written.
 
     `source` is one .pkl sequence, a video, a folder of frames, or a dataset (one output folder per
-    <id>/<type>/<view>). `model` is a reconstructor run folder (default: the shipped model). `view` is the camera
-    azimuth in degrees, 'auto' for the model's estimate, or None for the dataset's view label (else the estimate).
+    <id>/<type>/<view>). `model` is a reconstructor run folder (default: the shipped model). `view` is a view
+    label in degrees, 'auto' for the model's estimate, or None for the dataset's view label (else the estimate).
+    Labels, given or read, mean what the input's own labels mean: a procedural tree's walker convention (its
+    `dataset_spec.json`), else CASIA-B's (`mesh.view_convention`).
     `meshes` is the per-frame mesh format; `smpl` an SMPL model .npz to also fit SMPL to the joints; `limit` the
     most sequences of a dataset to reconstruct.
     """
@@ -60,7 +66,7 @@ def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | No
             view = float(view)
         except ValueError:
             raise ConfigError(f"view must be degrees or 'auto', got {view!r}") from None
-    items = _inputs(Path(source), limit)
+    items, side = _inputs(Path(source), limit)
     net = load_reconstructor(model)
     smpl_body = _load_smpl(smpl) if smpl else None
     out = Path(out)
@@ -68,7 +74,8 @@ def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | No
         frames = rec.load(frame_size=None) if frames is None else frames  # any size: prepare_frames pretreats it
         fixed = None if view == "auto" else (label if view is None else view)
         try:
-            result = reconstruct_sequence(net, frames, fixed, heatmaps=heatmaps, mesh=meshes != "none" or novel_views)
+            result = reconstruct_sequence(net, frames, fixed, side=side, heatmaps=heatmaps,
+                                          mesh=meshes != "none" or novel_views)
         except DataError as e:
             raise DataError(e.reason, rec.path if rec is not None else source) from None
         write_reconstruction(out / rel, result, meshes=meshes)
@@ -80,12 +87,13 @@ def reconstruct_path(source: str | Path, out: str | Path, model: str | Path | No
 
 
 def _write_novel_views(path: Path, result: dict) -> Path:
-    """A GIF of the reconstructed body at the 11 CASIA-B views, side by side (pretreated, 64 x 44 each)."""
+    """A GIF of the reconstructed body at the 11 CASIA-B views, side by side (pretreated, 64 x 44 each), filmed
+    from the side its input's view labels mean."""
     from gaitcraft.io.video import write_video
     from gaitcraft.pretreat import cut_width
     from mesh.reconstruction.novel_view import CASIA_B_VIEWS, render_novel_views
 
-    views, kept = render_novel_views(result["vertices"], result["faces"], CASIA_B_VIEWS)
+    views, kept = render_novel_views(result["vertices"], result["faces"], CASIA_B_VIEWS, side=result["camera_side"])
     t = kept.shape[1]
     tiles = np.zeros((len(views), t, 64, 44), np.uint8)
     for i, (v, k) in enumerate(zip(views, kept)):

@@ -8,7 +8,9 @@ import torch
 from gaitcraft.dataset import DatasetIndex, SequenceRecord
 from gaitcraft.errors import DataError
 from gaitcraft.pretreat import cut_width
+from mesh.camera import orbit_azimuth
 from mesh.reconstruction.groundtruth import WalkTruth, gt_path, load_walk_truth
+from mesh.view_convention import tree_camera_side
 
 
 def records_with_truth(index: DatasetIndex) -> list[SequenceRecord]:
@@ -30,6 +32,7 @@ class ReconClips:
         """`body`: an AnnyBody (exact rest shapes); `vertex_ids`: the layer's vertices; `joint_ids`: the
         anny bones that are the predicted joints."""
         self.root = index.root
+        self.side = tree_camera_side(index.root)  # what the view labels mean
         self.records = records_with_truth(index)
         self.frames, self.body = frames, body
         self.vertex_ids, self.joint_ids = np.asarray(vertex_ids), np.asarray(joint_ids)
@@ -77,7 +80,8 @@ class ReconClips:
         tg = truth.targets(rec.labels.view, idx)
         rest_v, rest_h = self.rest(truth.phenotypes)
         return {"sil": sils[idx], "joints": tg["joints"][:, self.joint_ids], "rot": tg["rot"],
-                "view_R": tg["view_R"], "view_deg": np.float32(rec.labels.view),
+                "view_R": tg["view_R"],
+                "view_deg": np.float32(orbit_azimuth(rec.labels.view, self.side)),  # the view head's orbit
                 "phenotypes": truth.phenotypes, "rest_v": rest_v, "rest_h": rest_h}
 
     def batch(self, size: int) -> dict[str, torch.Tensor]:

@@ -10,22 +10,38 @@ from tqdm.auto import tqdm
 
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.precision import inference_autocast
-from mesh.reconstruction.api import Reconstructor, prepare_frames, reconstruct_sequence
+from mesh.camera import orbit_azimuth
+from mesh.reconstruction.api import (
+    Reconstructor,
+    mirrors_input,
+    model_camera_side,
+    prepare_frames,
+    reconstruct_sequence,
+)
 from mesh.reconstruction.data import records_with_truth
 from mesh.reconstruction.geometry import procrustes_align, view_rotation_torch
 from mesh.reconstruction.groundtruth import gt_path, load_walk_truth
 from mesh.reconstruction.markers import ANNY_JOINTS
+from mesh.reconstruction.mirror import mirror_points, name_permutation
 from mesh.reconstruction.novel_view import CASIA_B_VIEWS, render_novel_views, silhouette_iou
+from mesh.view_convention import tree_camera_side
 
 
 @torch.no_grad()
 def joint_errors(model: Reconstructor, index: DatasetIndex, use_view_label: bool = True,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, mirror: bool = False) -> dict:
     """MPJPE and PA-MPJPE (mm) over every frame of every sequence with ground truth, per view and overall.
 
-    Joints are compared root-relative in the body frame; `use_view_label` gives the network the true
-    azimuth (else it uses its own estimate). Also reports the view-estimate error (deg).
+    Joints are compared root-relative in the body frame; `use_view_label` gives the network the camera of the
+    view label, read on the tree's orbit side (`mesh.view_convention.tree_camera_side`), else it uses its own
+    estimate. Also reports the view-estimate error (deg). `mirror` scores what `api.reconstruct_sequence` returns:
+    a tree filmed from the other side than the model's training walkers (`api.mirrors_input`) is reconstructed
+    mirrored and mirrored back; without it the network is scored on the tree's sequences as they are.
     """
+    side = tree_camera_side(index.root)
+    mirrored = mirror and mirrors_input(model, side)
+    net_side = model_camera_side(model) if mirrored else side  # the orbit the network reads the labels on
+    counterpart = name_permutation(ANNY_JOINTS)
     per: dict[float, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     bones = [model.setup.body.joint_names.index(n) for n in ANNY_JOINTS]
     truths: dict = {}
@@ -36,12 +52,16 @@ def joint_errors(model: Reconstructor, index: DatasetIndex, use_view_label: bool
         truth = truths[key]
         sils = prepare_frames(rec.load())
         view = rec.labels.view
+        x = np.ascontiguousarray(sils[:, :, ::-1]) if mirrored else sils  # [t, 64, 44]
         with inference_autocast():
-            out = model.net(torch.from_numpy(sils)[None],
-                            view_R=view_rotation_torch(torch.tensor([view])) if use_view_label else None)
+            out = model.net(torch.from_numpy(x)[None],
+                            view_R=view_rotation_torch(torch.tensor([view]), net_side) if use_view_label else None)
         pred = out["kp_body"][0, :, : len(bones)].float().numpy()  # [t, J, 3]
+        if mirrored:
+            pred = mirror_points(pred, counterpart)
         gt = truth.targets(view, np.arange(len(sils)))["joints"][:, bones]
-        pv = float(torch.rad2deg(torch.atan2(out["view"][0, 1], out["view"][0, 0])))
+        azimuth = float(torch.rad2deg(torch.atan2(out["view"][0, 1], out["view"][0, 0])))  # right-side orbit
+        pv = float(orbit_azimuth(azimuth, net_side))  # the estimate as a view label of this tree
         err = np.linalg.norm(pred - gt, axis=-1).mean(-1)  # [t]
         pa = np.linalg.norm(procrustes_align(pred, gt) - gt, axis=-1).mean(-1)
         per[view]["mpjpe"].append(err)
@@ -63,8 +83,10 @@ def novel_view_iou(model: Reconstructor, index: DatasetIndex, input_view: float 
     """Reconstruct each walk from `input_view`, render it at the other `views`, and compare with the true
     rendered silhouettes (IoU on the 64x64 pretreated frames, frames matched by their rendered frame id).
 
-    Beside it, the trivial baseline: the input-view silhouette reused as the prediction for every view.
+    Beside it, the trivial baseline: the input-view silhouette reused as the prediction for every view. View
+    labels are read on the tree's orbit side (`mesh.view_convention.tree_camera_side`).
     """
+    side = tree_camera_side(index.root)
     inputs = [r for r in records_with_truth(index) if np.isclose(r.labels.view, input_view)]
     by_key = {(r.labels.subject, r.labels.seq_type, round(r.labels.view, 3)): r for r in index.records}
     iou = defaultdict(list)
@@ -73,8 +95,8 @@ def novel_view_iou(model: Reconstructor, index: DatasetIndex, input_view: float 
         truth = load_walk_truth(gt_path(index.root, rec.labels.subject, rec.labels.seq_type))
         src = rec.load()
         src_ids = truth.frames[truth.view_index(input_view)]
-        res = reconstruct_sequence(model, src, input_view, heatmaps=False)
-        rendered, kept = render_novel_views(res["vertices"], res["faces"], views)
+        res = reconstruct_sequence(model, src, input_view, side=side, heatmaps=False)
+        rendered, kept = render_novel_views(res["vertices"], res["faces"], views, side=side)
         for vi, v in enumerate(views):
             other = by_key.get((rec.labels.subject, rec.labels.seq_type, round(float(v), 3)))
             if np.isclose(v, input_view) or other is None:

@@ -20,12 +20,28 @@ PX_PER_CELL = 4  # the encoder's stride: heatmap cell i covers input pixels 4i .
 
 
 def write_joints(path: str | Path, rec: dict) -> None:
-    """npz with joints [t, J, 3], markers [t, M, 3], pose [t, 104, 4, 4], phenotypes [6], names and view."""
+    """npz with joints [t, J, 3], markers [t, M, 3], pose [t, 104, 4, 4], phenotypes [6], names and view.
+
+    The view labels' `camera_side` is stored when it is 'left' (CASIA-B's); files without it are on the
+    right-side orbit, as every file was before the side was recorded. A reconstruction made from the mirrored
+    sequence (`api.reconstruct_sequence`) stores `mirrored` (True) and its `notes`, if any.
+    """
     arrays = {k: np.asarray(rec[k]) for k in ("joints", "markers", "pose", "phenotypes", "marker_ids")}
     arrays |= {"joint_names": np.array(rec["joint_names"]), "view_deg": np.float32(rec["view_deg"]),
                "view_pred_deg": np.float32(rec["view_pred_deg"]),
                "frame": np.array("body: root-relative, walking along -Y, Z up, metres")}
+    if _side(rec) != "right":
+        arrays["camera_side"] = np.array(_side(rec))
+    if rec.get("mirrored"):
+        arrays["mirrored"] = np.array(True)
+    if rec.get("notes"):
+        arrays["notes"] = np.array(rec["notes"])
     atomic_save(path, lambda tmp: np.savez_compressed(tmp, **arrays))
+
+
+def _side(rec: dict) -> str:
+    """The orbit side of a reconstruction's view labels (a result without one predates sides: 'right')."""
+    return rec.get("camera_side", "right")
 
 
 def write_meshes(folder: str | Path, vertices: np.ndarray, faces: np.ndarray, fmt: str = "ply") -> list[Path]:
@@ -57,7 +73,7 @@ def _to_pixels(points_body: np.ndarray, rec: dict) -> np.ndarray:
     """Body-frame points [t, P, 3] -> input-image pixels (x, y) [t, P, 2] through the image-aligned grid."""
     cell = rec["cells"]  # [t, K, 3] absolute heatmap positions
     size_m = rec["cell_m"] * rec["scale"]
-    v = points_body @ view_rotation(rec["view_deg"]).T / size_m + cell[:, :1]  # [t, P, 3] cells
+    v = points_body @ view_rotation(rec["view_deg"], _side(rec)).T / size_m + cell[:, :1]  # [t, P, 3] cells
     h, w = rec["silhouettes"].shape[1] // PX_PER_CELL, rec["silhouettes"].shape[2] // PX_PER_CELL
     col = (v[..., 0] + (w - 1) / 2) * PX_PER_CELL + (PX_PER_CELL - 1) / 2
     row = ((h - 1) / 2 - v[..., 1]) * PX_PER_CELL + (PX_PER_CELL - 1) / 2

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from gaitcraft.precision import inference_autocast
+from mesh.camera import CASIA_B_SIDE
 from mesh.reconstruction.api import Reconstructor, prepare_frames
 from mesh.reconstruction.geometry import view_rotation_torch
 
@@ -23,14 +24,15 @@ MIN_SIGMA_M = 0.06
 
 
 @torch.no_grad()
-def sequence_keypoints(model: Reconstructor, frames: np.ndarray, view_deg: float | None = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def sequence_keypoints(model: Reconstructor, frames: np.ndarray, view_deg: float | None = None,
+                       side: str = CASIA_B_SIDE) -> tuple[np.ndarray, np.ndarray]:
     """Body-frame keypoints `[t, K, 3]` (m) and their heatmap spread as a std `[t, K]` (m) for a sequence.
 
-    `view_deg` None uses the model's view estimate (what a recognizer without view labels sees).
+    `view_deg` is the view label on `side`'s orbit (CASIA-B's by default; see `mesh.view_convention`); None uses
+    the model's view estimate (what a recognizer without view labels sees).
     """
     x = torch.from_numpy(prepare_frames(frames))[None]
-    view_R = None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)]))
+    view_R = None if view_deg is None else view_rotation_torch(torch.tensor([float(view_deg)]), side)
     with inference_autocast():
         out = model.net(x, view_R=view_R)
     cell = model.config.model.cell_m * float(out["scale"][0])

@@ -4,8 +4,10 @@ Body frame (targets and outputs): origin at the root bone head of each frame, ax
 −Y (anny's forward), Z up, metres. The world is yawed per sequence so the walking direction maps to −Y.
 
 View frame (where heatmaps are predicted): the body frame turned to face a camera at azimuth θ (the view
-convention of `mesh.camera`): axes (image right, up, toward the camera). For θ = 90° the walker moves to
-the image right; for θ = 0° it faces the camera.
+convention of `mesh.camera`): axes (image right, up, toward the camera). Azimuths are measured on the
+right-side orbit (where the reconstructor's view head predicts them): for θ = 90° the walker moves to the image
+right; for θ = 0° it faces the camera. A view label of a tree filmed from the left side (CASIA-B's, walker
+'v2'; see `mesh.view_convention`) is the mirrored azimuth: pass its `side` and it is converted.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from mesh.camera import orbit_azimuth
 
-def view_rotation(azimuth_deg) -> np.ndarray:
-    """Rotation [..., 3, 3] taking body-frame vectors to view-frame vectors (right, up, toward camera)."""
-    a = np.deg2rad(np.asarray(azimuth_deg, dtype=np.float64))
+
+def view_rotation(view_deg, side: str = "right") -> np.ndarray:
+    """Rotation [..., 3, 3] taking body-frame vectors to view-frame vectors (right, up, toward camera) for a
+    camera at view label(s) `view_deg` on `side`'s orbit (`mesh.camera`; 'right' is the reconstructor's own)."""
+    a = np.deg2rad(orbit_azimuth(np.asarray(view_deg, dtype=np.float64), side))
     c, s, z, o = np.cos(a), np.sin(a), np.zeros_like(a), np.ones_like(a)
     rows = [np.stack([c, -s, z], -1), np.stack([z, z, o], -1), np.stack([-s, -c, z], -1)]
     return np.stack(rows, axis=-2)
 
 
-def view_rotation_torch(azimuth_deg: torch.Tensor) -> torch.Tensor:
-    """`view_rotation` for a tensor of azimuths [...] -> [..., 3, 3] (differentiable)."""
-    a = torch.deg2rad(azimuth_deg.float())
+def view_rotation_torch(view_deg: torch.Tensor, side: str = "right") -> torch.Tensor:
+    """`view_rotation` for a tensor of view labels [...] -> [..., 3, 3] (differentiable)."""
+    a = torch.deg2rad(orbit_azimuth(view_deg.float(), side))
     c, s, z, o = torch.cos(a), torch.sin(a), torch.zeros_like(a), torch.ones_like(a)
     rows = [torch.stack([c, -s, z], -1), torch.stack([z, z, o], -1), torch.stack([-s, -c, z], -1)]
     return torch.stack(rows, dim=-2)

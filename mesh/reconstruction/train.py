@@ -96,6 +96,7 @@ def train(config: ReconstructionConfig | str | Path, data: str | Path | DatasetI
     summary = {"steps": step, "train_seconds": run.train_seconds, "session_seconds": bar.seconds,
                "sequences": len(clips), "last": info}
     run.save_model(model, setup.meta() | {"kind": "reconstructor", "config": cfg.to_dict(), "step": step,
+                                          "camera_side": clips.side,  # the side its walkers were filmed from
                                           "finished": step >= t.total_steps,
                                           "data": run.data["sequences"], "summary": summary})
     return summary

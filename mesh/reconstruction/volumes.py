@@ -14,11 +14,12 @@ BODY_CENTRE_Z = -1.0
 
 
 def body_heatmaps(prob: torch.Tensor, root_cells: torch.Tensor, view_deg: float, cell_m: float,
-                  grid: tuple[int, int, int] = BODY_GRID) -> torch.Tensor:
+                  grid: tuple[int, int, int] = BODY_GRID, side: str = "right") -> torch.Tensor:
     """Resample view-frame probabilities `[t, K, D, H, W]` into root-centred body-frame volumes
     `[t, K, Z, Y, X]` (same cell size; X = body left, Y = backward, Z = up; trilinear, zero outside).
 
-    `root_cells` [t, 3]: the root's absolute (right, up, toward) heatmap position in cells per frame.
+    `root_cells` [t, 3]: the root's absolute (right, up, toward) heatmap position in cells per frame;
+    `view_deg` the view label on `side`'s orbit (`geometry.view_rotation`).
     """
     t, k, d, h, w = prob.shape
     nz, ny, nx = grid
@@ -27,7 +28,7 @@ def body_heatmaps(prob: torch.Tensor, root_cells: torch.Tensor, view_deg: float,
     xs = torch.arange(nx, dtype=torch.float32) - (nx - 1) / 2
     pts = torch.stack(torch.meshgrid(xs, ys, zs.flip(0), indexing="ij"), -1)  # [X, Y, Z, 3] body cells
     pts = pts.permute(2, 1, 0, 3).reshape(-1, 3)  # [Z*Y*X, 3], Z from top (up) to bottom
-    R = torch.from_numpy(view_rotation(view_deg)).float()  # body -> view
+    R = torch.from_numpy(view_rotation(view_deg, side)).float()  # body -> view
     v = pts @ R.T  # [P, 3] view-frame cells, root-relative
     v = v[None] + root_cells.float()[:, None]  # [t, P, 3]
     norm = torch.stack([v[..., 0] / ((w - 1) / 2), -v[..., 1] / ((h - 1) / 2), v[..., 2] / ((d - 1) / 2)], -1)

@@ -25,7 +25,8 @@ from gaitcraft.pretreat import binarize, pretreat_frame
 from gaitcraft.types import SequenceLabels
 from mesh.body_model import shared_anny_body
 from mesh.motion import WALK_FPS
-from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng, walker_camera
+from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
+from mesh.walk_render import film_walk
 from synth_datasets.card import write_card
 from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_output_spec
 
@@ -54,22 +55,19 @@ def conditions_for(recipe: SubjectRecipe, seq_type: str) -> tuple[str, str]:
 
 
 def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, index: int) -> RenderedWalk:
-    """Animate, pose, dress and render one (subject, type) walk in all of `spec.views`, then pretreat."""
-    from mesh.accessories import dress
+    """Animate, pose, dress and render one (subject, type) walk in all of `spec.views` (`mesh.walk_render`), then
+    pretreat."""
     from mesh.gait_style import session_variation
-    from mesh.render import render_dressed
     from mesh.segmentation_noise import add_view_noise
 
-    body_model = shared_anny_body()
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
     session = session_variation(recipe.style, rng)
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
-    motion, body = pose_walk(recipe, session, n_frames, body_model)
     clothing, carry = conditions_for(recipe, seq_type)
-    dressed = dress(body, body_model, clothing, carry, fps=FPS, rng=rng, outfit=recipe.outfit)
-    masks, cams = render_dressed(dressed, spec.views, elevation_deg=spec.elevation,
-                                 **walker_camera(spec.walker))  # [V, T, H, W]
-    masks, noise = add_view_noise(masks, spec.views, spec.noise, (spec.seed, index, zlib.crc32(seq_type.encode()),
+    walk = film_walk(recipe, recipe.style, session, n_frames, clothing, carry, spec.views, rng,
+                     elevation_deg=spec.elevation)
+    body, cams = walk.body, walk.cameras
+    masks, noise = add_view_noise(walk.masks, spec.views, spec.noise, (spec.seed, index, zlib.crc32(seq_type.encode()),
                                                                   NOISE_SALT))  # before pretreatment, as real
     per_view, kept = [], np.zeros(masks.shape[:2], bool)
     for v in range(masks.shape[0]):
@@ -77,7 +75,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
         kept[v] = [f is not None for f in frames]
         per_view.append(binarize(np.stack([f for f in frames if f is not None])) if kept[v].any()
                         else np.zeros((0, 64, 64), np.uint8))
-    gt = motion.ground_truth()
+    gt = walk.motion.ground_truth()
     gt.update({
         "joints": body.joints.numpy().astype(np.float32),  # [T, 104, 3] world bone heads
         "phenotypes": np.array([recipe.phenotypes[k] for k in sorted(recipe.phenotypes)], np.float32),
@@ -93,18 +91,6 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     if spec.noise != "clean":  # clean datasets keep the sidecar they had before noise existed
         gt["segmentation_noise"] = np.array(json.dumps([n.to_dict() for n in noise], sort_keys=True))
     return RenderedWalk(per_view, gt)
-
-
-def pose_walk(recipe: SubjectRecipe, session, n_frames: int, body_model=None):
-    """`recipe`'s walk over `n_frames` at the dataset's frame rate, with `session`'s day-to-day variation, and its
-    posed body: (motion, body). `body_model` defaults to the process's shared anny body."""
-    from mesh.motion import animate
-    from mesh.retarget import AnnyReference
-
-    body_model = body_model if body_model is not None else shared_anny_body()
-    leg = AnnyReference.from_model(body_model.model, recipe.phenotypes).leg_length
-    motion = animate(recipe.style, leg, n_frames, fps=FPS, session=session)
-    return motion, body_model.forward(motion.pose, shape=recipe.phenotypes)
 
 
 def _load_body_in_parent() -> None:

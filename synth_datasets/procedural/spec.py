@@ -10,6 +10,7 @@ from pathlib import Path
 from gaitcraft.errors import ConfigError
 from mesh.segmentation_noise import NOISE_MODES
 from mesh.subjects import DEFAULT_WALKER, check_walker
+from mesh.view_convention import SPEC_FILE
 from synth_datasets.grid import parse_types, parse_views
 
 
@@ -63,9 +64,6 @@ class ProceduralSpec:
         ids = self.subject_ids
         n = self.train_subjects if self.train_subjects is not None else max(1, round(0.6 * len(ids)))
         return ids[:n], ids[n:]
-
-
-SPEC_FILE = "dataset_spec.json"
 
 
 def check_output_spec(root: Path, spec: ProceduralSpec) -> bool:
