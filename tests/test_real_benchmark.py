@@ -61,9 +61,10 @@ def run_benchmark(real, synthetic, out, *extra: str) -> dict:
 
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory):
-    """A 3-subject procedural tree of the first walker (v1, clean renders) and the real-looking stand-in made from it."""
+    """A 3-subject procedural tree of the shipped models' walker (v2, clean renders) and the real-looking stand-in
+    made from it."""
     tmp = tmp_path_factory.mktemp("realbench")
-    build_procedural(tmp / "synthetic", tiny_spec(3, seed=0, walker="v1"), workers=1, progress=False)
+    build_procedural(tmp / "synthetic", tiny_spec(3, seed=0, walker="v2", noise="clean"), workers=1, progress=False)
     real_stand_in(DatasetIndex.open(tmp / "synthetic"), tmp / "real")
     return tmp
 
@@ -77,7 +78,7 @@ def report(trees):
 
 @pytest.fixture(scope="module")
 def two_arms(trees, report):
-    """The benchmark with walker v1 (clean) as the old arm and a 2-subject walker v2 tree with segmentation noise
+    """The benchmark with the one-arm run's clean tree as the old arm and a 2-subject tree with segmentation noise
     as the new one, both with the shipped models, sharing the one-arm run's cache; and the cache files before it and
     those it added."""
     build_procedural(trees / "v2", tiny_spec(2, seed=1, walker="v2", noise="real"), workers=1, progress=False)
@@ -176,7 +177,7 @@ def test_two_arm_statistics_and_sheets_show_both_sets_beside_real(report, two_ar
     r, out, *_ = two_arms
     stats = r["silhouette_stats"]
     assert set(stats["rows"]) == {"before", "synthetic", "real"}
-    assert stats["rows"]["before"] == one["silhouette_stats"]["rows"]["synthetic"]  # the same v1 tree
+    assert stats["rows"]["before"] == one["silhouette_stats"]["rows"]["synthetic"]  # the one-arm run's tree
     assert stats["rows"]["real"] == one["silhouette_stats"]["rows"]["real"]
     md = (out / "report.md").read_text()
     stats_md = md[md.index("### 4."):md.index("### 5.")]
@@ -192,8 +193,8 @@ def test_two_arm_statistics_and_sheets_show_both_sets_beside_real(report, two_ar
 
 def test_rerun_with_an_old_arm_added_only_embeds_the_new_set(two_arms):
     *_, cached, added = two_arms
-    # classifier logits, the recognizer's embeddings of the real ids and of the v1 set come from the one-arm run's
-    # cache: only the v2 set is embedded, by the same recognizer (a new file beside the old ones)
+    # classifier logits, the recognizer's embeddings of the real ids and of the clean set come from the one-arm run's
+    # cache: only the noisy set is embedded, by the same recognizer (a new file beside the old ones)
     assert len(added) == 1, added
     new = next(iter(added))
     assert new.suffix == ".npz" and sum(p.parent == new.parent for p in cached) == 2
