@@ -95,6 +95,57 @@ def test_bad_video_is_one_line_and_the_run_goes_on(tmp_path, capsys):
     assert main(["extract", str(bad), "--out", str(tmp_path / "t2"), "--quiet"]) == 2
 
 
+def test_extract_writes_a_manifest_that_resume_rebuilds_byte_for_byte(tmp_path):
+    import hashlib
+    import json
+
+    from eval.audit.extract_manifest import row_path
+    from gaitcraft.dataset import DatasetIndex
+
+    videos = tmp_path / "videos"
+    (videos / "phone").mkdir(parents=True)
+    write_clip(videos / "001-bg-01-090.avi", stick_walker(), seed=1)
+    write_clip(videos / "phone" / "walk.mp4", stick_walker(phase=1.0), seed=2)
+    (videos / "003-nm-01-090.avi").write_bytes(b"not a video")
+    out = tmp_path / "tree"
+    args = ["extract", str(videos), "--out", str(out), "--segmenter", "background", "--quiet"]
+    assert main(args) == 1
+    manifest = (out / "manifest.jsonl").read_bytes()
+    rows = [json.loads(line) for line in manifest.decode().splitlines()]
+    assert [r["path"] for r in rows] == ["001/bg-01/090", "phone_walk/unknown/unknown"]  # the bad video has none
+    for r, name in zip(rows, ("001-bg-01-090.avi", "phone/walk.mp4")):
+        prov = r["labels"]["provenance"]
+        assert prov["video"] == name and prov["segmenter"] == "background-subtraction"
+        assert prov["video_sha256"] == hashlib.sha256((videos / name).read_bytes()).hexdigest()
+        sil = read_opengait_sequence(out / r["path"] / f"{r['path'].split('/')[-1]}.pkl")
+        assert r["frames"] == prov["frames_kept"] == len(sil) and prov["frames_in"] == 24
+        assert ("finding" in prov) == any(prov["flagged"].values())
+    index = DatasetIndex.open(out)  # a GaitCraft tree: labels come from the manifest
+    labels = {rec.labels.subject: rec.labels for rec in index.records}
+    assert index.kind == "gaitcraft" and labels["001"].carry == "bag" and labels["phone_walk"].view != 90
+    assert labels["001"].provenance["video"] == "001-bg-01-090.avi"
+    # killed after a sequence's silhouettes but before its row and the manifest: the rerun redoes that one
+    pkl = out / "phone_walk" / "unknown" / "unknown" / "unknown.pkl"
+    sil_bytes = pkl.read_bytes()
+    row_path(out, ("phone_walk", "unknown", "unknown")).unlink()
+    (out / "manifest.jsonl").unlink()
+    assert main(args) == 1
+    assert (out / "manifest.jsonl").read_bytes() == manifest and pkl.read_bytes() == sil_bytes
+
+
+def test_finding_names_lost_and_doubtful_frames():
+    from eval.audit.extract_manifest import finding
+
+    walk = stick_walker(t=6)  # [6, 120, 70]
+    clean = np.pad(walk, ((0, 0), (4, 4), (4, 4)))  # off the frame border
+    assert finding(pretreat_masks(clean > 0)) is None
+    masks = clean.copy()
+    masks[:2] = 0  # nobody found in two frames
+    masks[4, :, :1] = 255  # one frame touches the edge
+    assert finding(pretreat_masks(masks > 0)) == ("of 6 frames, 2 gave no silhouette; 1 touch the frame edge "
+                                                  "(body possibly cut)")
+
+
 def test_auto_picks_background_when_given_or_learned_missing(monkeypatch, tmp_path, capsys):
     auto = segmenters.make_extractor("auto")
     assert isinstance(auto.resolve(np.zeros((4, 4, 3), np.uint8)), BackgroundSubtraction)

@@ -7,7 +7,9 @@ import argparse
 import sys
 
 DESCRIPTION = """Turn videos of people walking into an OpenGait tree: TREE/<id>/<type>/<view>/<view>.pkl
-(uint8 [t, 64, 64], pretreated exactly as `gaitcraft pretreat` does it).
+(uint8 [t, 64, 64], pretreated exactly as `gaitcraft pretreat` does it), plus TREE/manifest.jsonl: one row per
+sequence with its labels and, under provenance, the source video (path, SHA-256), the segmenter, frame
+counts and a finding when frames gave no silhouette or touch the frame edge.
 
 VIDEO_OR_DIR is one video or a folder searched recursively. CASIA-B names (ID-TYPE-SEQ-VIEW.avi, e.g.
 001-nm-01-090.avi) give the subject, sequence type and view; any other video becomes subject = its path under
@@ -20,8 +22,9 @@ learned one when it is installed (a video brings no clean background frame), bac
 --pose (learned only) also writes COCO-17 keypoints [t, 17, 3] float32 (x px, y px, visibility), frame for
 frame with the silhouettes, into a parallel tree.
 
-Rerunning skips sequences already written (resumable). A video that cannot be decoded is reported in one line
-and the others go on. Exit status: 0 when every video was written, 1 when some failed, 2 when all failed."""
+Rerunning skips sequences already written (resumable; the manifest is rebuilt at the end of every run). A
+video that cannot be decoded is reported in one line and the others go on. Exit status: 0 when every video
+was written, 1 when some failed, 2 when all failed."""
 
 
 def add_parser(sub, name: str, summary: str):
