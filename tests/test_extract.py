@@ -133,6 +133,21 @@ def test_extract_writes_a_manifest_that_resume_rebuilds_byte_for_byte(tmp_path):
     assert (out / "manifest.jsonl").read_bytes() == manifest and pkl.read_bytes() == sil_bytes
 
 
+def test_corrupt_manifest_row_is_one_line_naming_it(tmp_path, capsys):
+    from eval.audit.extract_manifest import row_path
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_clip(videos / "001-nm-01-090.avi", stick_walker(), seed=1)
+    args = ["extract", str(videos), "--out", str(tmp_path / "tree"), "--segmenter", "background", "--quiet"]
+    assert main(args) == 0
+    row = row_path(tmp_path / "tree", ("001", "nm-01", "090"))
+    row.write_text('{"path": ')  # a half-written row left by hand or by another tool
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(row) in err[0] and "bad manifest row" in err[0]
+
+
 def test_finding_names_lost_and_doubtful_frames():
     from eval.audit.extract_manifest import finding
 
