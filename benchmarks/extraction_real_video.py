@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GAITCRAFT_CACHE", str(ROOT / ".cache"))
 
 from benchmarks._machine import header, log  # noqa: E402
-from benchmarks.extraction_speed import thread_fps  # noqa: E402
+from benchmarks.extraction_speed import SPEED_NOTE, speed_cell, thread_fps  # noqa: E402
 from eval.audit.background import BackgroundSubtraction  # noqa: E402
 from eval.audit.extract import Extraction, pretreat_masks  # noqa: E402
 from eval.audit.segmenters import MediaPipePose  # noqa: E402
@@ -213,12 +213,12 @@ def markdown(entries: list[dict], speed: dict, args, load: tuple[float, float]) 
     if speed:
         threads = [int(t) for t in args.threads.split(",")]
         lines += ["", "### Speed (segmentation + pretreatment, decoding excluded; a process pinned to N cores)", "",
+                  SPEED_NOTE, "",
                   "| video | frames | method | " + " | ".join(f"frames/s, {t} core{'s' * (t > 1)}" for t in threads)
                   + " |", "|---|---:|---|" + "---:|" * len(threads)]
         for video, row in speed.items():
             for m, r in row.items():
-                cells = [fmt(r[f"fps_{t}"].get("fps"), ".1f") if "error" not in r[f"fps_{t}"] else "failed"
-                         for t in threads]
+                cells = [speed_cell(r[f"fps_{t}"]) for t in threads]
                 n = next((r[f"fps_{t}"]["frames"] for t in threads if "frames" in r[f"fps_{t}"]), "–")
                 lines.append(f"| {Path(video).name} | {n} | {m} | " + " | ".join(cells) + " |")
     lines += ["", f"Contact sheets: `{Path(args.out) / 'sheets'}/` (rows: frame, learned mask, background mask, "
