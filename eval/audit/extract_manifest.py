@@ -39,8 +39,9 @@ def is_done(root: Path, key: tuple[str, str, str]) -> bool:
     return sequence_pkl(root, key).is_file() and row_path(root, key).is_file()
 
 
-def finding(sil: Extraction) -> str | None:
-    """One sentence on frames the extraction lost or doubts, or None when every frame gave a clean silhouette."""
+def finding(sil: Extraction, edge_dropped: bool = False) -> str | None:
+    """One sentence on frames the extraction lost or doubts (`edge_dropped`: the frames touching the frame edge
+    were left out), or None when every frame gave a clean silhouette."""
     c = sil.counts()
     parts = []
     if c["empty"]:
@@ -48,7 +49,8 @@ def finding(sil: Extraction) -> str | None:
     if c["dropped"]:
         parts.append(f"{c['dropped']} were refused by the pretreatment")
     if c["edge"]:
-        parts.append(f"{c['edge']} touch the frame edge (body possibly cut)")
+        parts.append(f"{c['edge']} touch the frame edge (body possibly cut"
+                     + ("; left out)" if edge_dropped else ")"))
     return f"of {c['frames']} frames, " + "; ".join(parts) if parts else None
 
 
@@ -61,15 +63,18 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def sequence_labels(labels: SequenceLabels, video: Path, root: Path, sil: Extraction) -> SequenceLabels:
+def sequence_labels(labels: SequenceLabels, video: Path, root: Path, sil: Extraction,
+                    edge_dropped: bool = False) -> SequenceLabels:
     """`labels` with the provenance of one extracted sequence: the source video (path under the input folder,
-    SHA-256), the segmenter, frame counts (in, kept, per flag) and the finding, if any."""
+    SHA-256), the segmenter, frame counts (in, kept, per flag), whether frames at the frame edge were kept, and
+    the finding, if any."""
     rel = video.relative_to(root) if root.is_dir() else Path(video.name)
     c = sil.counts()
     prov = {"generator": GENERATOR, "video": rel.as_posix(), "video_sha256": file_sha256(video),
             "segmenter": sil.extractor, "frames_in": c["frames"], "frames_kept": c["kept"],
-            "flagged": {k: c[k] for k in ("empty", "edge", "dropped")}}
-    note = finding(sil)
+            "flagged": {k: c[k] for k in ("empty", "edge", "dropped")},
+            "edge_frames": "left out" if edge_dropped else "kept"}
+    note = finding(sil, edge_dropped)
     if note is not None:
         prov["finding"] = note
     return replace(labels, provenance=prov)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from eval.audit.extract import pretreat_masks
+from eval.audit.extract import Extraction, pretreat_masks
 from eval.audit.extract_manifest import assemble_manifest, is_done, sequence_labels, write_row
 from eval.audit.inputs import load_clip
 from eval.audit.segmenters import MediaPipePose, resolve_extractor
@@ -84,9 +84,10 @@ def pose_path(pose_root: Path, labels: SequenceLabels) -> Path:
 
 
 def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path | None, extractor,
-                root: Path | None = None) -> tuple[int, int, float, str]:
+                root: Path | None = None, drop_edge: bool = False) -> tuple[int, int, float, str]:
     """Extract, pretreat and write one video (poses, silhouettes, then its manifest row; `root` is the input
-    folder the row names the video under); returns (frames in, frames kept, seconds, extractor name)."""
+    folder the row names the video under). With `drop_edge`, frames whose mask touches the frame border are left
+    out. Returns (frames in, frames kept, seconds, extractor name)."""
     clip = load_clip(path)
     t0 = time.perf_counter()
     poses = None
@@ -103,6 +104,8 @@ def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path |
         else:
             masks = ext.masks(clip.frames)  # [t, h, w] bool
     sil = pretreat_masks(masks, ext_name)
+    if drop_edge:  # a body cut by the frame border is stretched to full height by the pretreatment
+        sil = without_edge_frames(sil)
     seconds = time.perf_counter() - t0
     if len(sil.kept) == 0:
         c = sil.counts()
@@ -111,14 +114,22 @@ def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path |
     if poses is not None:  # before the silhouettes: a sequence counts as done once its silhouettes exist
         atomic_write_bytes(pose_path(pose_root, labels), dumps_array(poses[sil.kept].astype(np.float32)))
     write_opengait_sequence(out, labels, sil.frames)
-    write_row(out, sequence_labels(labels, path, root if root is not None else path.parent, sil), len(sil.kept))
+    row_labels = sequence_labels(labels, path, root if root is not None else path.parent, sil, drop_edge)
+    write_row(out, row_labels, len(sil.kept))
     return len(clip), len(sil.kept), seconds, ext_name
 
 
+def without_edge_frames(sil: Extraction) -> Extraction:
+    """`sil` less the frames flagged `edge` (the flags still list them, so the counts say what was dropped)."""
+    keep = ~np.isin(sil.kept, sil.flags.get("edge", []))  # [t'] bool
+    return Extraction(sil.frames[keep], sil.kept[keep], sil.n_input, sil.flags, sil.extractor)
+
+
 def extract_videos(src: str | Path, out: str | Path, extractor, pose_root: str | Path | None = None,
-                   progress: bool = True, on_problem: Callable[[str], None] | None = None) -> ExtractJobReport:
-    """Extract every video of `src` into the OpenGait tree `out` (poses into `pose_root` when given), then write
-    `out/manifest.jsonl`. Problems are collected (and passed to `on_problem` as they happen); the run never
+                   progress: bool = True, on_problem: Callable[[str], None] | None = None,
+                   drop_edge: bool = False) -> ExtractJobReport:
+    """Extract every video of `src` into the OpenGait tree `out` (poses into `pose_root` when given; frames that
+    touch the frame border left out with `drop_edge`), then write `out/manifest.jsonl`. Problems are collected (and passed to `on_problem` as they happen); the run never
     stops on one video."""
     src, out = Path(src), Path(out)
     pose_root = Path(pose_root) if pose_root is not None else None
@@ -136,7 +147,7 @@ def extract_videos(src: str | Path, out: str | Path, extractor, pose_root: str |
             rep.skipped_existing += 1
             continue
         try:
-            n_in, n_out, seconds, name = extract_one(path, labels, out, pose_root, extractor, src)
+            n_in, n_out, seconds, name = extract_one(path, labels, out, pose_root, extractor, src, drop_edge)
         except GaitCraftError as e:
             _problem(rep, str(e) if e.path else f"{path}: {e}", on_problem)
             continue

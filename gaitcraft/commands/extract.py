@@ -37,6 +37,10 @@ def add_parser(sub, name: str, summary: str):
                    help="how RGB frames become silhouettes (default auto)")
     p.add_argument("--pose", action="store_true", help="also write COCO-17 2D poses (learned segmenter)")
     p.add_argument("--pose-out", help="tree for the poses (default: TREE-pose beside TREE)")
+    p.add_argument("--drop-edge-frames", action="store_true",
+                   help="leave out frames whose silhouette touches the frame border (a body cut off there is "
+                        "stretched to full height by the pretreatment; CASIA-B's own silhouettes have no such "
+                        "frames). Default: keep them, flagged in the manifest")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -53,7 +57,8 @@ def run(args) -> int:
     extractor = make_extractor(args.segmenter)
     pose_out = (args.pose_out or f"{str(args.out).rstrip('/')}-pose") if args.pose else None
     problem = lambda line: print(f"gaitcraft extract: error: {line}", file=sys.stderr)  # noqa: E731
-    rep = extract_videos(args.src, args.out, extractor, pose_out, progress=not args.quiet, on_problem=problem)
+    rep = extract_videos(args.src, args.out, extractor, pose_out, progress=not args.quiet, on_problem=problem,
+                         drop_edge=args.drop_edge_frames)
     used = ", ".join(sorted(rep.extractors)) or "none"
     print(f"extracted {rep.written} videos ({rep.frames_in} frames in, {rep.frames_out} kept, "
           f"{rep.fps:.1f} frames/s, extractor {used}); {rep.skipped_existing} already done; {rep.failed} failed")
