@@ -95,6 +95,112 @@ def test_bad_video_is_one_line_and_the_run_goes_on(tmp_path, capsys):
     assert main(["extract", str(bad), "--out", str(tmp_path / "t2"), "--quiet"]) == 2
 
 
+def test_extract_writes_a_manifest_that_resume_rebuilds_byte_for_byte(tmp_path):
+    import hashlib
+    import json
+
+    from eval.audit.extract_manifest import row_path
+    from gaitcraft.dataset import DatasetIndex
+
+    videos = tmp_path / "videos"
+    (videos / "phone").mkdir(parents=True)
+    write_clip(videos / "001-bg-01-090.avi", stick_walker(), seed=1)
+    write_clip(videos / "phone" / "walk.mp4", stick_walker(phase=1.0), seed=2)
+    (videos / "003-nm-01-090.avi").write_bytes(b"not a video")
+    out = tmp_path / "tree"
+    args = ["extract", str(videos), "--out", str(out), "--segmenter", "background", "--quiet"]
+    assert main(args) == 1
+    manifest = (out / "manifest.jsonl").read_bytes()
+    rows = {(r := json.loads(line))["path"]: r for line in manifest.decode().splitlines()}
+    assert sorted(rows) == ["001/bg-01/090", "phone_walk/unknown/unknown"]  # the bad video has no row
+    for r, name in zip((rows["001/bg-01/090"], rows["phone_walk/unknown/unknown"]), ("001-bg-01-090.avi", "phone/walk.mp4")):
+        prov = r["labels"]["provenance"]
+        assert prov["video"] == name and prov["segmenter"] == "background-subtraction"
+        assert prov["video_sha256"] == hashlib.sha256((videos / name).read_bytes()).hexdigest()
+        sil = read_opengait_sequence(out / r["path"] / f"{r['path'].split('/')[-1]}.pkl")
+        assert r["frames"] == prov["frames_kept"] == len(sil) and prov["frames_in"] == 24
+        assert ("finding" in prov) == any(prov["flagged"].values())
+    index = DatasetIndex.open(out)  # a GaitCraft tree: labels come from the manifest
+    labels = {rec.labels.subject: rec.labels for rec in index.records}
+    assert index.kind == "gaitcraft" and labels["001"].carry == "bag" and labels["phone_walk"].view != 90
+    assert labels["001"].provenance["video"] == "001-bg-01-090.avi"
+    # killed after a sequence's silhouettes but before its row and the manifest: the rerun redoes that one
+    pkl = out / "phone_walk" / "unknown" / "unknown" / "unknown.pkl"
+    sil_bytes = pkl.read_bytes()
+    row_path(out, ("phone_walk", "unknown", "unknown")).unlink()
+    (out / "manifest.jsonl").unlink()
+    assert main(args) == 1
+    assert (out / "manifest.jsonl").read_bytes() == manifest and pkl.read_bytes() == sil_bytes
+
+
+def test_corrupt_manifest_row_is_one_line_naming_it(tmp_path, capsys):
+    from eval.audit.extract_manifest import row_path
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_clip(videos / "001-nm-01-090.avi", stick_walker(), seed=1)
+    args = ["extract", str(videos), "--out", str(tmp_path / "tree"), "--segmenter", "background", "--quiet"]
+    assert main(args) == 0
+    row = row_path(tmp_path / "tree", ("001", "nm-01", "090"))
+    row.write_text('{"path": ')  # a half-written row left by hand or by another tool
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(row) in err[0] and "bad manifest row" in err[0]
+
+
+def entering_walk(path: Path, t: int = 24, seed: int = 4) -> None:
+    """A coloured stick walker entering a textured scene across its left border (cut in the first frames),
+    written as a video."""
+    from eval.audit.walker import textured_background
+
+    rng = np.random.default_rng(seed)
+    scene = textured_background(240, 320, rng).astype(np.float32)  # [240, 320, 3]
+    walk = stick_walker(t) > 0  # [t, 120, 70]
+    frames = np.empty((t, 240, 320, 3), np.uint8)
+    for i, (m, x) in enumerate(zip(walk, np.linspace(-40, 200, t).round().astype(int))):
+        full = np.zeros((240, 320), bool)
+        full[90:210, max(x, 0) : x + 70] = m[:, max(-x, 0) :]
+        f = scene.copy()
+        f[full] = (200, 40, 60)
+        frames[i] = np.clip(f + rng.normal(0, 3, f.shape), 0, 255).astype(np.uint8)
+    write_video(path, frames)
+
+
+def test_drop_edge_frames_leaves_out_bodies_cut_by_the_border(tmp_path):
+    import json
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    entering_walk(videos / "005-nm-01-090.avi")
+    trees = {}
+    for flag in ((), ("--drop-edge-frames",)):
+        out = tmp_path / f"tree{len(flag)}"
+        assert main(["extract", str(videos), "--out", str(out), "--segmenter", "background", "--quiet", *flag]) == 0
+        row = json.loads((out / "manifest.jsonl").read_text())
+        trees[bool(flag)] = (read_opengait_sequence(out / "005" / "nm-01" / "090" / "090.pkl"), row)
+    (kept, row_kept), (dropped, row_dropped) = trees[False], trees[True]
+    edge = row_kept["labels"]["provenance"]["flagged"]["edge"]
+    assert edge >= 3  # the first frames are cut by the border
+    assert len(dropped) == len(kept) - edge == row_dropped["frames"]
+    assert row_dropped["labels"]["provenance"]["edge_frames"] == "left out"
+    assert row_kept["labels"]["provenance"]["edge_frames"] == "kept"
+    assert "left out" in row_dropped["labels"]["provenance"]["finding"]
+    assert np.array_equal(kept[-1], dropped[-1])  # frames inside the picture are unchanged
+
+
+def test_finding_names_lost_and_doubtful_frames():
+    from eval.audit.extract_manifest import finding
+
+    walk = stick_walker(t=6)  # [6, 120, 70]
+    clean = np.pad(walk, ((0, 0), (4, 4), (4, 4)))  # off the frame border
+    assert finding(pretreat_masks(clean > 0)) is None
+    masks = clean.copy()
+    masks[:2] = 0  # nobody found in two frames
+    masks[4, :, :1] = 255  # one frame touches the edge
+    assert finding(pretreat_masks(masks > 0)) == ("of 6 frames, 2 gave no silhouette; 1 touch the frame edge "
+                                                  "(body possibly cut)")
+
+
 def test_auto_picks_background_when_given_or_learned_missing(monkeypatch, tmp_path, capsys):
     auto = segmenters.make_extractor("auto")
     assert isinstance(auto.resolve(np.zeros((4, 4, 3), np.uint8)), BackgroundSubtraction)

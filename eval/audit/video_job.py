@@ -4,7 +4,8 @@ Inputs: one video, or a folder searched recursively. CASIA-B names (`001-nm-01-0
 sequence type and view (`gaitcraft.path_labels`); any other file becomes subject = its path under the input
 folder (slashes as '_'), type and view 'unknown'. Each sequence is written atomically and only once: a rerun
 skips sequences already written, so an interrupted run resumes where it stopped. A video that cannot be
-decoded, or where no frame gives a silhouette, is reported in one line and the run goes on.
+decoded, or where no frame gives a silhouette, is reported in one line and the run goes on. The tree gets a
+`manifest.jsonl` (source video, labels, segmenter, frame counts, findings; `eval/audit/extract_manifest.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from eval.audit.extract import pretreat_masks
+from eval.audit.extract import Extraction, pretreat_masks
+from eval.audit.extract_manifest import assemble_manifest, is_done, sequence_labels, write_row
 from eval.audit.inputs import load_clip
 from eval.audit.segmenters import MediaPipePose, resolve_extractor
 from gaitcraft.errors import ConfigError, DataError, GaitCraftError
@@ -43,6 +45,7 @@ class ExtractJobReport:
     seconds: float = 0.0  # decoding excluded: segmentation + pretreatment
     problems: list[str] = field(default_factory=list)
     extractors: set[str] = field(default_factory=set)
+    manifest_rows: int = 0  # sequences listed in the tree's manifest.jsonl after the run
 
     @property
     def fps(self) -> float:
@@ -80,8 +83,11 @@ def pose_path(pose_root: Path, labels: SequenceLabels) -> Path:
     return sequence_folder(pose_root, labels) / f"{labels.view_name}.pkl"
 
 
-def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path | None, extractor) -> tuple[int, int, float, str]:
-    """Extract, pretreat and write one video; returns (frames in, frames kept, seconds, extractor name)."""
+def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path | None, extractor,
+                root: Path | None = None, drop_edge: bool = False) -> tuple[int, int, float, str]:
+    """Extract, pretreat and write one video (poses, silhouettes, then its manifest row; `root` is the input
+    folder the row names the video under). With `drop_edge`, frames whose mask touches the frame border are left
+    out. Returns (frames in, frames kept, seconds, extractor name)."""
     clip = load_clip(path)
     t0 = time.perf_counter()
     poses = None
@@ -98,6 +104,8 @@ def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path |
         else:
             masks = ext.masks(clip.frames)  # [t, h, w] bool
     sil = pretreat_masks(masks, ext_name)
+    if drop_edge:  # a body cut by the frame border is stretched to full height by the pretreatment
+        sil = without_edge_frames(sil)
     seconds = time.perf_counter() - t0
     if len(sil.kept) == 0:
         c = sil.counts()
@@ -106,13 +114,23 @@ def extract_one(path: Path, labels: SequenceLabels, out: Path, pose_root: Path |
     if poses is not None:  # before the silhouettes: a sequence counts as done once its silhouettes exist
         atomic_write_bytes(pose_path(pose_root, labels), dumps_array(poses[sil.kept].astype(np.float32)))
     write_opengait_sequence(out, labels, sil.frames)
+    row_labels = sequence_labels(labels, path, root if root is not None else path.parent, sil, drop_edge)
+    write_row(out, row_labels, len(sil.kept))
     return len(clip), len(sil.kept), seconds, ext_name
 
 
+def without_edge_frames(sil: Extraction) -> Extraction:
+    """`sil` less the frames flagged `edge` (the flags still list them, so the counts say what was dropped)."""
+    keep = ~np.isin(sil.kept, sil.flags.get("edge", []))  # [t'] bool
+    return Extraction(sil.frames[keep], sil.kept[keep], sil.n_input, sil.flags, sil.extractor)
+
+
 def extract_videos(src: str | Path, out: str | Path, extractor, pose_root: str | Path | None = None,
-                   progress: bool = True, on_problem: Callable[[str], None] | None = None) -> ExtractJobReport:
-    """Extract every video of `src` into the OpenGait tree `out` (poses into `pose_root` when given).
-    Problems are collected (and passed to `on_problem` as they happen); the run never stops on one video."""
+                   progress: bool = True, on_problem: Callable[[str], None] | None = None,
+                   drop_edge: bool = False) -> ExtractJobReport:
+    """Extract every video of `src` into the OpenGait tree `out` (poses into `pose_root` when given; frames that
+    touch the frame border left out with `drop_edge`), then write `out/manifest.jsonl`. Problems are collected (and passed to `on_problem` as they happen); the run never
+    stops on one video."""
     src, out = Path(src), Path(out)
     pose_root = Path(pose_root) if pose_root is not None else None
     videos = find_videos(src)
@@ -125,12 +143,11 @@ def extract_videos(src: str | Path, out: str | Path, extractor, pose_root: str |
             _problem(rep, f"{path}: same sequence key {'/'.join(key)} as {seen[key]}; skipped", on_problem)
             continue
         seen[key] = path
-        sil_path = sequence_folder(out, labels) / f"{labels.view_name}.pkl"
-        if sil_path.exists() and (pose_root is None or pose_path(pose_root, labels).exists()):
+        if is_done(out, key) and (pose_root is None or pose_path(pose_root, labels).exists()):
             rep.skipped_existing += 1
             continue
         try:
-            n_in, n_out, seconds, name = extract_one(path, labels, out, pose_root, extractor)
+            n_in, n_out, seconds, name = extract_one(path, labels, out, pose_root, extractor, src, drop_edge)
         except GaitCraftError as e:
             _problem(rep, str(e) if e.path else f"{path}: {e}", on_problem)
             continue
@@ -139,6 +156,7 @@ def extract_videos(src: str | Path, out: str | Path, extractor, pose_root: str |
         rep.frames_out += n_out
         rep.seconds += seconds
         rep.extractors.add(name)
+    rep.manifest_rows = assemble_manifest(out)
     return rep
 
 
