@@ -182,7 +182,7 @@ def test_a_v2_subject_is_filmed_with_its_outfit_from_its_walkers_side():
     r = sample_subject(0, 0)
     assert r.walker == "v2" and r.outfit is not None
 
-    def side_view(recipe) -> np.ndarray:  # [t, h, w] bool: r's walk at 90 deg, 8 frames, session 1
+    def side_view(recipe) -> np.ndarray:  # [t, h, w] bool: walk 1 of r at 90 deg, 8 frames
         return render_masks(recipe, r.style, (90.0,), 8, seed=0, session=1)[0] > 127
 
     def iou(a: np.ndarray, b: np.ndarray) -> float:
