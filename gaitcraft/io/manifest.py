@@ -41,5 +41,5 @@ def manifest_row(labels: SequenceLabels, n_frames: int) -> str:
 
 
 def write_manifest(root: str | Path, rows: list[str]) -> None:
-    """Write manifest rows (sorted by path, so resumed and uninterrupted runs write identical files)."""
+    """Write manifest rows, sorted as text (so resumed and uninterrupted runs write identical files)."""
     atomic_write_text(Path(root) / MANIFEST, "".join(r + "\n" for r in sorted(rows)))
