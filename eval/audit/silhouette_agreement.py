@@ -39,9 +39,7 @@ def reference_ious(reference: np.ndarray, extraction: Extraction, offset: int) -
     pairs = [(j, at[j + offset]) for j in range(len(reference)) if j + offset in at]
     if pairs:
         js, ks = map(np.asarray, zip(*pairs))
-        ref, got = reference[js] > 127, extraction.frames[ks] > 127  # [p, 64, 64]
-        inter, union = (ref & got).sum((1, 2)), (ref | got).sum((1, 2))
-        out[js] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        out[js] = mask_iou(reference[js] > 127, extraction.frames[ks] > 127)  # [p] of [p, 64, 64] pairs
     return out
 
 
