@@ -10,6 +10,7 @@ the run's steps, the autoencoder's then the UNet's; each record also names its `
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,9 @@ def train(config: ExperimentConfig | str | Path, data: Iterable[dict], out_dir: 
     torch.manual_seed(cfg.train.seed)  # identical model init on every process
     ae, unet, enc = build_models(cfg, vocab)
     if cfg.train.init_from:
-        warm_start(cfg.train.init_from, ae, unet, enc)  # a resumed checkpoint past step 0 overrides these weights
+        notes = warm_start(cfg.train.init_from, ae, unet, enc)  # a resumed checkpoint past step 0 overrides these
+        if run.is_main and notes and not run.state:  # said once, when the run starts
+            print(f"warm start from {cfg.train.init_from}: " + "; ".join(notes), file=sys.stderr)
     phase = run.state.get("phase", "diffusion" if cfg.train.init_from else "autoencoder")
     generator = torch.Generator().manual_seed(cfg.train.seed + 1000 * accelerator.process_index)
     batches = batch_stream(data, cfg.train.num_frames, accelerator.device, run.state.get("batches", 0))
