@@ -36,18 +36,23 @@ def base_model(tmp_path_factory):
     return root / "run" / "model"
 
 
-def test_vocabulary_is_mapped_by_name(base_model, tmp_path, capsys):
-    walks = (("nm-01", "normal", "none"), ("bg-01", "normal", "bag"), ("cl-01", "coat", "none"))
-    data = _tree(tmp_path / "data", ["001", "002", "003"], walks)
+def _train_on(base_model, tmp_path, capsys, subjects: list[str], walks) -> tuple[dict, dict, str]:
+    """Warm-start a tiny run from `base_model` on a new tree at a vanishing learning rate (so the exported weights
+    are the starting ones): (saved weights, exported weights, stderr)."""
+    data = _tree(tmp_path / "data", subjects, walks)
     cfg = tmp_path / "extend.yaml"
     cfg.write_text(open(TINY).read().rstrip("\n") + f"\n  init_from: {base_model}\n  lr: 1.0e-12\n")
     capsys.readouterr()
     run = tmp_path / "run"
     assert main(["train", "--data", str(data), "--out", str(run), "--config", str(cfg), "--partition", "all",
                  "--max-steps", "2"]) == 0
-    err = capsys.readouterr().err
+    return load_file(base_model / WEIGHTS), load_file(run / "model" / WEIGHTS), capsys.readouterr().err
+
+
+def test_vocabulary_is_mapped_by_name(base_model, tmp_path, capsys):
+    walks = (("nm-01", "normal", "none"), ("bg-01", "normal", "bag"), ("cl-01", "coat", "none"))
+    old, new, err = _train_on(base_model, tmp_path, capsys, ["001", "002", "003"], walks)
     assert "3 identities start new" in err and "bag starts from the mean of backpack, shoulder_bag" in err
-    old, new = load_file(base_model / WEIGHTS), load_file(run / "model" / WEIGHTS)
     close = lambda a, b: float((a.float() - b.float()).abs().max()) < 2e-3  # noqa: E731  fp16 export, EMA of ~fixed weights
     # carry: base [backpack, none, shoulder_bag] -> run [bag, none]
     assert close(new["carry_emb.weight"][1], old["carry_emb.weight"][1])
@@ -61,13 +66,6 @@ def test_vocabulary_is_mapped_by_name(base_model, tmp_path, capsys):
 def test_same_vocabulary_copies_identities_and_says_nothing(base_model, tmp_path, capsys):
     walks = (("nm-01", "normal", "none"), ("bg-01", "normal", "backpack"), ("bg-02", "normal", "shoulder_bag"),
              ("cl-01", "coat", "none"))
-    data = _tree(tmp_path / "data", ["100", "101"], walks)
-    cfg = tmp_path / "extend.yaml"
-    cfg.write_text(open(TINY).read().rstrip("\n") + f"\n  init_from: {base_model}\n  lr: 1.0e-12\n")
-    capsys.readouterr()
-    run = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--out", str(run), "--config", str(cfg), "--partition", "all",
-                 "--max-steps", "2"]) == 0
-    assert "warm start" not in capsys.readouterr().err
-    old, new = load_file(base_model / WEIGHTS), load_file(run / "model" / WEIGHTS)
+    old, new, err = _train_on(base_model, tmp_path, capsys, ["100", "101"], walks)
+    assert "warm start" not in err
     assert torch.allclose(new["identity_bank.weight"].float(), old["identity_bank.weight"].float(), atol=2e-3)
