@@ -35,3 +35,12 @@ def read_config_file(path: str | Path, what: str = "config") -> Any:
         raise ConfigError(f"{where}invalid YAML {what}: {problem}", path) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"invalid YAML {what}: {' '.join(str(e).split())}", path) from None
+
+
+def strict_dataclass(cls: type, values: dict, what: str) -> Any:
+    """`cls(**values)` for a dataclass `cls`, with keys it does not declare refused in one line naming `what`
+    (a saved record of another version is an error, not silently half-read)."""
+    unknown = set(values) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown {what} key(s) {sorted(unknown)}")
+    return cls(**values)

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import trimesh
 
+from gaitcraft.config_file import strict_dataclass
 from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import check_value
 from mesh.body_model import BodyModel, BodyOutput
@@ -70,10 +71,7 @@ class Outfit:
     @classmethod
     def from_dict(cls, d: dict) -> Outfit:
         """Rebuild from `to_dict` output; unknown keys are an error."""
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown outfit key(s) {sorted(unknown)}")
-        return cls(**d)
+        return strict_dataclass(cls, d, "outfit")
 
 
 COAT_CUTS: tuple[str, ...] = ("long", "boxy")

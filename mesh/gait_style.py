@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from gaitcraft.config_file import strict_dataclass
 from gaitcraft.errors import ConfigError
 from mesh import rotations as rt
 from mesh.gait_cycles import CycleLibrary, load_cycle_library
@@ -70,10 +71,7 @@ class GaitStyle:
     @classmethod
     def from_dict(cls, d: dict) -> GaitStyle:
         """Rebuild from `to_dict` output; unknown keys are an error."""
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"unknown gait style key(s) {sorted(unknown)}")
-        return cls(**d)
+        return strict_dataclass(cls, d, "gait style")
 
     @classmethod
     def from_json(cls, text: str) -> GaitStyle:
