@@ -112,7 +112,7 @@ def write_generated_card(root: str | Path, labels: list[SequenceLabels], record:
     summary = (f"Synthetic gait silhouettes of novel identities ({NOVEL_METHODS[spec['method']]}, kept away from every training subject), "
                "drawn from a trained GaitCraft diffusion model. Every identity is "
                "in TRAIN_SET of `partition.json`. Sequence types use CASIA-B naming: nm = normal, "
-               f"bg = carrying ({_bags_text(spec['bag'])}), cl = long coat.")
+               f"bg = carrying ({_bags_text(spec['bag'])}), cl = in a coat.")
     if training_data and training_data["kind"] == "real":
         summary += "\n\n" + REAL_DATA_WARNING
     return write_card(root, "GaitCraft synthetic gait dataset", summary, labels, sections, spec=record)
