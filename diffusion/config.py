@@ -81,8 +81,9 @@ class TrainConfig:
     latent_cache_mb: int = 4096  # phase 2 encodes each training frame once and keeps its latent, up to this size
     num_threads: int | None = None  # torch CPU threads (None = torch's default); 1 is faster on a busy machine
     export_dtype: str = "float16"  # storage dtype of the exported model/ weights ('float32', 'float16', 'bfloat16')
-    init_from: str | None = None  # a model folder of this architecture and vocabulary: phase 2 starts from its
-    #                               weights (phase 1 is skipped) instead of from scratch
+    init_from: str | None = None  # a model folder of this architecture: phase 2 starts from its weights (phase 1
+    #                               is skipped) instead of from scratch; another condition vocabulary is mapped by
+    #                               name (`diffusion.training.warm_start`)
 
 
 #: diffusers `get_scheduler` names the trainer accepts for `train.lr_schedule`
