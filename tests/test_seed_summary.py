@@ -11,11 +11,12 @@ from eval.evaluation.seed_summary import interval, read_reports, summarise
 from gaitcraft.errors import DataError
 
 
-def _report(folder, seed: int, real: tuple, aug: tuple, steps: int = 400):
+def fake_report(folder, seed: int, real: tuple, aug: tuple, steps: int = 400, real_tree: str = "REAL"):
+    """An augment-experiment report.json in `folder` with the given NM/BG/CL rank-1 of both arms."""
     sets = ("NM", "BG", "CL")
     rank1 = lambda v: dict(zip(sets, v))  # noqa: E731
     report = {"config": {"name": "recipe", "model": {"parts": 16}, "train": {"seed": seed}}, "steps": steps,
-              "real": "REAL", "synthetic": "SYN", "per_source_mining": False, "balance_sources": True,
+              "real": real_tree, "synthetic": "SYN", "per_source_mining": False, "balance_sources": True,
               "synthetic_per_batch": 3, "split": "split.json",
               "runs": {"real": {"rank1": rank1(real)}, "real+synthetic": {"rank1": rank1(aug)}},
               "gain": {s: a - r for s, r, a in zip(sets, real, aug)}}
@@ -35,8 +36,8 @@ def test_interval_is_the_student_t_interval_of_the_mean():
 
 
 def test_gains_are_per_seed_differences_of_the_arms(tmp_path):
-    folders = [_report(tmp_path / "s0", 0, (60, 50, 30), (62, 50, 36)),
-               _report(tmp_path / "s1", 1, (58, 52, 31), (58, 55, 34))]
+    folders = [fake_report(tmp_path / "s0", 0, (60, 50, 30), (62, 50, 36)),
+               fake_report(tmp_path / "s1", 1, (58, 52, 31), (58, 55, 34))]
     s = summarise(read_reports(folders))
     assert [x["seed"] for x in s["seeds"]] == [0, 1]
     assert s["seeds"][0]["gain"] == {"NM": 2, "BG": 0, "CL": 6, "mean": pytest.approx(8 / 3)}
@@ -46,17 +47,17 @@ def test_gains_are_per_seed_differences_of_the_arms(tmp_path):
 
 
 def test_seeds_of_another_recipe_or_twice_the_same_seed_are_refused(tmp_path):
-    a = _report(tmp_path / "a", 0, (60, 50, 30), (62, 50, 36))
-    b = _report(tmp_path / "b", 1, (60, 50, 30), (62, 50, 36), steps=800)
+    a = fake_report(tmp_path / "a", 0, (60, 50, 30), (62, 50, 36))
+    b = fake_report(tmp_path / "b", 1, (60, 50, 30), (62, 50, 36), steps=800)
     with pytest.raises(DataError, match="steps is 800"):
         read_reports([a, b])
-    c = _report(tmp_path / "c", 0, (61, 50, 30), (62, 50, 36))
+    c = fake_report(tmp_path / "c", 0, (61, 50, 30), (62, 50, 36))
     with pytest.raises(DataError, match="seed appears twice"):
         read_reports([a, c])
 
 
 def test_cli_writes_report_and_says_one_line_on_a_missing_report(tmp_path, capsys):
-    folders = [str(_report(tmp_path / f"s{i}", i, (60 + i, 50, 30), (62, 51 + i, 36))) for i in range(3)]
+    folders = [str(fake_report(tmp_path / f"s{i}", i, (60 + i, 50, 30), (62, 51 + i, 36))) for i in range(3)]
     assert main([*folders, "--out", str(tmp_path / "out" / "seeds.md")]) == 0
     text = (tmp_path / "out" / "seeds.md").read_text()
     assert "95 % interval" in text and (tmp_path / "out" / "seeds.png").stat().st_size > 1000
