@@ -13,12 +13,15 @@ View convention:
 - elevation (deg) raises the camera above the look-at point, looking down; `camera_height` instead fixes the
   camera's height above the ground and derives the elevation from it.
 
-Tracking choice (why): CASIA-B cameras are static and the subject walks through, so its view label is only exact
-at the centre of the walk. Here the camera follows the walker horizontally (a dolly at fixed distance and
-height), so every frame has exactly the labelled azimuth; perspective (near limbs larger, vertical bobbing,
+Tracking or static (why): CASIA-B cameras are static and the subject walks through, so its view label is only
+exact at the centre of the walk; along the walk the angle the walker is seen at grows by tens of degrees (a
+view classifier reads real 54-degree walks as 54 in their first third and 90 in their last). By default the
+camera follows the walker horizontally (a dolly at fixed distance and height), so every frame has exactly the
+labelled azimuth. `static=True` stands the camera still at the labelled azimuth of the mid-walk point and pans
+it, so the azimuth drifts as CASIA-B's does. Either way perspective (near limbs larger, vertical bobbing,
 foreshortening) stays real because the camera sits at a CASIA-B-like distance (default 4.5 m) instead of an
-orthographic projection. OpenGait pretreatment crops rows and re-centres columns anyway, so the static-camera
-translation across the frame would be removed by it.
+orthographic projection. OpenGait pretreatment crops rows and re-centres columns, so panning instead of
+translating across a wide frame changes nothing after it.
 
 Camera model: OpenCV pinhole. Camera coordinates x right, y down, z forward;
 `x_cam = R @ x_world + t`, `[u, v, 1] ~ K @ x_cam`. Pixel (row r, column c) has its centre at (u, v) = (c, r).
@@ -59,6 +62,13 @@ class CameraSet:
     elevation_deg: float
     distance: float
     side: str = "right"  # which side of the walker the 90 deg camera stands on
+    zoom: np.ndarray | None = None  # [n_views, T] focal-length factor per image (static cameras), None = 1
+
+    def focal_scale(self) -> np.ndarray:
+        """The focal-length factor of every image, `[n_views, T]` (ones unless the camera zooms)."""
+        if self.zoom is None:
+            return np.ones(self.R.shape[:2])
+        return np.asarray(self.zoom, dtype=np.float64)
 
     @property
     def n_views(self) -> int:
@@ -86,6 +96,8 @@ class CameraSet:
         cam = np.matmul(pts[None], np.swapaxes(self.R.astype(np.float32), -1, -2))  # [n, T, P, 3]
         cam += self.t.astype(np.float32)[:, :, None, :]
         inv = 1.0 / cam[..., 2]  # [n, T, P]
+        if self.zoom is not None:
+            inv *= np.asarray(self.zoom, dtype=np.float32)[:, :, None]
         uv = np.empty(cam.shape[:-1] + (2,), dtype=np.float32)  # [n, T, P, 2]
         uv[..., 0] = cam[..., 0] * inv * np.float32(self.K[0, 0]) + np.float32(self.K[0, 2])
         uv[..., 1] = cam[..., 1] * inv * np.float32(self.K[1, 1]) + np.float32(self.K[1, 2])
@@ -95,7 +107,9 @@ class CameraSet:
         """World-space rays through every pixel centre of one camera: (origins [H*W, 3], unit dirs [H*W, 3])."""
         v, u = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64)
         pix = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)  # [H*W, 3]
-        d_cam = pix @ np.linalg.inv(self.K).T  # [H*W, 3]
+        k = self.K.copy()
+        k[:2, :2] *= self.focal_scale()[view, frame]
+        d_cam = pix @ np.linalg.inv(k).T  # [H*W, 3]
         R = self.R[view, frame]
         d_world = d_cam @ R  # R^T d, row-vector form
         d_world /= np.linalg.norm(d_world, axis=1, keepdims=True)
@@ -116,6 +130,7 @@ class CameraSet:
             "elevation_deg": float(self.elevation_deg),
             "distance": float(self.distance),
             "side": self.side,
+            **({} if self.zoom is None else {"zoom": np.asarray(self.zoom).tolist()}),
         }
 
 
@@ -165,11 +180,14 @@ def view_direction(azimuth_deg: float | np.ndarray, elevation_deg: float = 0.0, 
 
 def orbit_cameras(targets: np.ndarray, azimuths_deg: Sequence[float], *, elevation_deg: float = 0.0,
                   distance: float = DEFAULT_DISTANCE, focal_px: float, width: int, height: int,
-                  side: str = "right") -> CameraSet:
+                  side: str = "right", static: bool = False) -> CameraSet:
     """Cameras at `distance` from each frame's look-at point `targets` [T, 3], one per azimuth.
 
     `focal_px` is the focal length in pixels; the principal point is the image centre. `side` picks the orbit
-    ('right' or 'left', see the module docstring).
+    ('right' or 'left', see the module docstring). `static` stands each camera still where it is `distance` from
+    the middle of the walk and pans it to follow the walker, so the azimuth is exact only mid-walk and drifts
+    along it as CASIA-B's does; the focal length then zooms with the walker's distance, so the walker keeps the
+    pixel height it has at `distance` (pretreatment rescales every frame anyway).
     """
     targets = np.asarray(targets, dtype=np.float64)  # [T, 3]
     if targets.ndim != 2 or targets.shape[1] != 3:
@@ -180,11 +198,16 @@ def orbit_cameras(targets: np.ndarray, azimuths_deg: Sequence[float], *, elevati
         raise ConfigError(f"camera distance and focal length must be positive (got {distance}, {focal_px})")
     az = np.asarray([float(a) for a in azimuths_deg], dtype=np.float64)  # [n]
     dirs = view_direction(az, elevation_deg, side)  # [n, 3]
-    eye = targets[None, :, :] + distance * dirs[:, None, :]  # [n, T, 3]
+    if static:
+        middle = 0.5 * (targets[0] + targets[-1])  # [3] mid-walk: the targets lie on a line
+        eye = np.broadcast_to((middle + distance * dirs)[:, None, :], (len(az), len(targets), 3))  # [n, T, 3]
+    else:
+        eye = targets[None, :, :] + distance * dirs[:, None, :]  # [n, T, 3]
     R, t = look_at(eye, np.broadcast_to(targets[None], eye.shape))
     K = np.array([[focal_px, 0.0, (width - 1) / 2.0], [0.0, focal_px, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
+    zoom = np.linalg.norm(eye - targets[None], axis=-1) / distance if static else None  # [n, T]
     return CameraSet(K=K, R=R, t=t, width=int(width), height=int(height), azimuth_deg=az,
-                     elevation_deg=float(elevation_deg), distance=float(distance), side=side)
+                     elevation_deg=float(elevation_deg), distance=float(distance), side=side, zoom=zoom)
 
 
 def tracking_targets(vertices: np.ndarray) -> np.ndarray:
@@ -211,14 +234,15 @@ def tracking_targets(vertices: np.ndarray) -> np.ndarray:
 def sequence_cameras(vertices: np.ndarray, views: Sequence[float], *, height_px: int = 128,
                      elevation_deg: float = 0.0, distance: float = DEFAULT_DISTANCE,
                      image_size: int | None = None, side: str = "right",
-                     camera_height: float | None = None) -> CameraSet:
+                     camera_height: float | None = None, static: bool = False) -> CameraSet:
     """The cameras `render_silhouettes` uses for a body sequence `[T, V, 3]` at `views` (azimuths, deg).
 
     The focal length makes the body's vertical extent over the sequence (its stature while walking) about
     `height_px` pixels at the look-at distance, whatever the subject's size, so every subject gets the same
     pixel budget (pretreatment rescales to 64 rows anyway). The square image is `FRAME_MARGIN * height_px`.
     `camera_height` (m above the lowest vertex, the ground), when given, replaces `elevation_deg`: the camera
-    keeps its distance to the look-at point and is raised or lowered to that height.
+    keeps its distance to the look-at point and is raised or lowered to that height. `static` is
+    `orbit_cameras`'s: a still camera that pans with the walker instead of a dolly that follows it.
     """
     v = np.asarray(vertices, dtype=np.float64)
     if v.ndim != 3 or v.shape[-1] != 3 or v.shape[0] < 1:
@@ -235,4 +259,4 @@ def sequence_cameras(vertices: np.ndarray, views: Sequence[float], *, height_px:
             raise ConfigError(f"camera height {camera_height} m cannot be reached at distance {distance} m")
         elevation_deg = float(np.degrees(np.arcsin(rise / distance)))
     return orbit_cameras(targets, views, elevation_deg=elevation_deg, distance=distance,
-                         focal_px=focal, width=size, height=size, side=side)
+                         focal_px=focal, width=size, height=size, side=side, static=static)

@@ -83,7 +83,8 @@ def render_silhouettes(vertices: np.ndarray, faces: np.ndarray, views: Sequence[
     for t0 in range(0, n_t, step):
         t1 = min(n_t, t0 + step)
         sub = CameraSet(cameras.K, cameras.R[:, t0:t1], cameras.t[:, t0:t1], w, h, cameras.azimuth_deg,
-                        cameras.elevation_deg, cameras.distance, cameras.side)
+                        cameras.elevation_deg, cameras.distance, cameras.side,
+                        None if cameras.zoom is None else cameras.zoom[:, t0:t1])
         uv, depth = sub.project(all_v[t0:t1])  # [n_v, t, P, 2], [n_v, t, P]
         if depth.min() <= 1e-3:
             raise ConfigError("a mesh reaches behind the camera; increase the camera distance")
@@ -94,13 +95,13 @@ def render_silhouettes(vertices: np.ndarray, faces: np.ndarray, views: Sequence[
 
 def render_dressed(dressed: DressedBody, views: Sequence[float], height_px: int = 128, *,
                    elevation_deg: float = 0.0, distance: float = DEFAULT_DISTANCE, side: str = "right",
-                   camera_height: float | None = None) -> tuple[np.ndarray, CameraSet]:
+                   camera_height: float | None = None, static: bool = False) -> tuple[np.ndarray, CameraSet]:
     """Render a `DressedBody` in `views`: (masks uint8 [n_views, T, H, W], the `CameraSet` used).
 
     Cameras are framed on the bare body surface so a bag or coat does not change the scale; `side` and
-    `camera_height` are `mesh.camera.sequence_cameras`'s.
+    `camera_height` and `static` are `mesh.camera.sequence_cameras`'s.
     """
     cams = sequence_cameras(dressed.vertices, views, height_px=height_px, elevation_deg=elevation_deg,
-                            distance=distance, side=side, camera_height=camera_height)
+                            distance=distance, side=side, camera_height=camera_height, static=static)
     masks = render_silhouettes(dressed.vertices, dressed.faces, views, dressed.extras, height_px, cameras=cams)
     return masks, cams

@@ -1,9 +1,10 @@
 """Synthetic subjects of the procedural walker: body shape, gait style and their own bags, all from a seed.
 
-Two walker versions exist. 'v1' is the first walker (kept so that its datasets can be rebuilt byte for byte).
+Three walker versions exist. 'v1' is the first walker (kept so that its datasets can be rebuilt byte for byte).
 'v2', the default, is calibrated on real CASIA-B silhouettes: adult bodies across real builds, a narrower
 stance with relaxed wrists, each subject's own outfit (trousers, coat cut, hair), and CASIA-B's camera side and
-height.
+height. 'v3' is 'v2' (the same subjects, outfits and walks) filmed by CASIA-B's static cameras: the view label
+holds mid-walk and the angle drifts along it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from mesh.camera import CASIA_B_SIDE
 from mesh.gait_style import GaitStyle, sample_posture, sample_style
 
 #: Walker versions, oldest first: 'v1' is the first walker (kept so its datasets can be rebuilt byte for byte),
-#: 'v2' is calibrated on real CASIA-B silhouettes.
-WALKERS = ("v1", "v2")
+#: 'v2' is calibrated on real CASIA-B silhouettes, 'v3' is 'v2' filmed by static cameras.
+WALKERS = ("v1", "v2", "v3")
 DEFAULT_WALKER = "v2"
 
 
@@ -68,7 +69,7 @@ def walker_camera(walker: str) -> dict:
     """Keyword arguments for `mesh.render.render_dressed` that place the camera as `walker` does."""
     if check_walker(walker) == "v1":
         return {"side": "right", "camera_height": None}
-    return {"side": CASIA_B_SIDE, "camera_height": V2_CAMERA_HEIGHT}
+    return {"side": CASIA_B_SIDE, "camera_height": V2_CAMERA_HEIGHT, "static": walker == "v3"}
 
 
 def subject_rng(seed: int, index: int, *salt: int) -> np.random.Generator:

@@ -83,6 +83,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
         "views": np.asarray(spec.views, np.float32),
         "cam_K": cams.K.astype(np.float32), "cam_R": cams.R.astype(np.float32), "cam_t": cams.t.astype(np.float32),
         "image_size": np.array([cams.height, cams.width]),
+        **({} if cams.zoom is None else {"cam_zoom": cams.zoom.astype(np.float32)}),  # [V, T] static cameras
         "kept": kept,  # [V, T] frames that survived pretreatment
         "recipe": np.array(json.dumps(recipe.to_json(), sort_keys=True)),
         "session": np.array(json.dumps(session.to_dict(), sort_keys=True)),
