@@ -15,7 +15,8 @@ View convention:
 
 Tracking or static (why): CASIA-B cameras are static and the subject walks through, so its view label is only
 exact at the centre of the walk; along the walk the angle the walker is seen at grows by tens of degrees (a
-view classifier reads real 54-degree walks as 54 in their first third and 90 in their last). By default the
+view classifier trained on a following camera reads real 126-degree walks as 108 degrees on average in their
+first third and 126 in their last). By default the
 camera follows the walker horizontally (a dolly at fixed distance and height), so every frame has exactly the
 labelled azimuth. `static=True` stands the camera still at the labelled azimuth of the mid-walk point and pans
 it, so the azimuth drifts as CASIA-B's does. Either way perspective (near limbs larger, vertical bobbing,
