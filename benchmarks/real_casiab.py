@@ -62,6 +62,7 @@ from gaitcraft.errors import ConfigError, DataError, GaitCraftError  # noqa: E40
 from gaitcraft.io.atomic import atomic_save, atomic_write_text  # noqa: E402
 from gaitcraft.io.opengait_tree import read_partition  # noqa: E402
 from gaitcraft.io.preview import contact_sheet  # noqa: E402
+from gaitcraft.training import model_folder  # noqa: E402
 from gaitcraft.types import parse_view, view_name  # noqa: E402
 from gaitcraft.vocab import CASIA_B_TYPES  # noqa: E402
 
@@ -162,9 +163,10 @@ def shown(path: str) -> str:
 
 
 def run_meta(run: str) -> dict:
-    """What a run folder says about its training (config name, steps, data size); {} if it says nothing."""
+    """What a run (or its model folder) says about its training (config name, steps, data size); {} if it says
+    nothing."""
     try:
-        meta = json.loads((Path(run) / "meta.json").read_text())
+        meta = json.loads((model_folder(run) / "meta.json").read_text())
     except (OSError, json.JSONDecodeError):
         return {}
     s = meta.get("summary", {})

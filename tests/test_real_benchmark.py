@@ -240,3 +240,13 @@ def test_silhouette_stats_read_width_and_its_period():
     stats = sequence_stats(seq)
     assert stats.period == 10 and stats.frames == 60 and 0 < stats.foreground < 0.5
     assert sequence_stats(seq[:9]) is None  # too short to read a period from
+
+
+def test_run_meta_reads_a_run_folder_and_its_model_folder_alike(tmp_path):
+    run = tmp_path / "run"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "meta.json").write_text((CLASSIFIERS / "meta.json").read_text())
+    from_run, from_model = real_casiab.run_meta(str(run)), real_casiab.run_meta(str(CLASSIFIERS))
+    assert from_run["config"] == from_model["config"] is not None
+    assert from_run["steps"] == from_model["steps"] and from_run["sequences"] == from_model["sequences"]
+    assert real_casiab.run_meta(str(tmp_path / "nothing")) == {}
