@@ -20,9 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
+from benchmarks._report_files import report_main, write_report  # noqa: E402
 from eval.evaluation.gain_curves import curve, parse_point  # noqa: E402
-from gaitcraft.errors import DataError, GaitCraftError  # noqa: E402
-from gaitcraft.io.atomic import atomic_save, atomic_write_text  # noqa: E402
+from gaitcraft.errors import DataError  # noqa: E402
+from gaitcraft.io.atomic import atomic_save  # noqa: E402
 
 
 def markdown(curves: list[dict], spread: dict | None, figure: str) -> str:
@@ -94,21 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="Markdown report (its .json twin and .png figure beside it)")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    try:
-        curves = []
-        for name, *points in args.curve:
-            curves.append(curve(name, [parse_point(p) for p in points]))
+
+    def work() -> Path:
+        curves = [curve(name, [parse_point(p) for p in points]) for name, *points in args.curve]
         spread = read_spread(args.spread)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_figure(out.with_suffix(".png"), curves, spread)
-        atomic_write_text(out.with_suffix(".json"), json.dumps({"curves": curves}, indent=1))
-        atomic_write_text(out, markdown(curves, spread, out.with_suffix(".png").name))
-    except (GaitCraftError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(out.read_text())
-    return 0
+        write_report(out, {"curves": curves}, markdown(curves, spread, out.with_suffix(".png").name))
+        return out
 
+    return report_main(work)
 
 if __name__ == "__main__":
     sys.exit(main())

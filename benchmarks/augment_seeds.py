@@ -11,16 +11,15 @@ Each seed's gain is measured against the real-only run of the same seed, so seed
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
+from benchmarks._report_files import report_main, write_report  # noqa: E402
 from eval.evaluation.seed_summary import read_reports, summarise  # noqa: E402
-from gaitcraft.errors import GaitCraftError  # noqa: E402
-from gaitcraft.io.atomic import atomic_save, atomic_write_text  # noqa: E402
+from gaitcraft.io.atomic import atomic_save  # noqa: E402
 
 
 def markdown(s: dict, figure: str) -> str:
@@ -82,18 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--level", type=float, default=0.95, help="confidence level of the interval (default 0.95)")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    try:
+
+    def work() -> Path:
         summary = summarise(read_reports(args.folders), args.level)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_figure(out.with_suffix(".png"), summary)
-        atomic_write_text(out.with_suffix(".json"), json.dumps(summary, indent=1))
-        atomic_write_text(out, markdown(summary, out.with_suffix(".png").name))
-    except (GaitCraftError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(out.read_text())
-    return 0
+        write_report(out, summary, markdown(summary, out.with_suffix(".png").name))
+        return out
 
+    return report_main(work)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,6 @@ Real silhouettes are research data: keep --out outside anything you commit. The 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,8 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
-from gaitcraft.errors import ConfigError, GaitCraftError  # noqa: E402
-from gaitcraft.io.atomic import atomic_write_text  # noqa: E402
+from benchmarks._report_files import report_main, write_report  # noqa: E402
+from gaitcraft.errors import ConfigError  # noqa: E402
 
 #: a part must hold at least this many frames to be read
 MIN_PART_FRAMES = 8
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from gaitcraft.dataset import DatasetIndex
     from gaitcraft.splits import evaluation_index
 
-    try:
+    def work() -> Path:
         if args.parts < 1:
             raise ConfigError(f"--parts must be at least 1, got {args.parts}")
         index = (evaluation_index(args.data, "test", args.partition) if args.partition
@@ -99,16 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         result = {"classifiers": args.classifiers, "data": args.data, "types": types,
                   "sequences": len(index.records), "parts": args.parts,
                   "views": drift(args.classifiers, index, args.parts)}
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out.with_suffix(".json"), json.dumps(result, indent=1))
-        atomic_write_text(out, markdown(result, args.parts))
-    except (GaitCraftError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(out.read_text())
-    return 0
+        write_report(Path(args.out), result, markdown(result, args.parts))
+        return Path(args.out)
 
+    return report_main(work)
 
 if __name__ == "__main__":
     sys.exit(main())
