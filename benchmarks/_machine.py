@@ -6,6 +6,7 @@ import datetime
 import os
 import platform
 import subprocess
+import shlex
 import sys
 import threading
 import time
@@ -36,7 +37,7 @@ def log(msg: str) -> None:
 
 def header(title: str) -> str:
     """A markdown header with the exact command, the machine and the date."""
-    cmd = "python " + " ".join(sys.argv)
+    cmd = "python " + shlex.join(sys.argv)  # quoted, so the line can be pasted back into a shell
     today = datetime.datetime.now().strftime("%Y-%m-%d %H:%M UTC")
     return f"## {title}\n\n- command: `{cmd}`\n- machine: {machine_line()}\n- date: {today}\n"
 
