@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import subprocess
 import shlex
+import subprocess
 import sys
 import threading
 import time
