@@ -16,9 +16,8 @@ View convention:
 Tracking or static (why): CASIA-B cameras are static and the subject walks through, so its view label is only
 exact at the centre of the walk; along the walk the angle the walker is seen at grows by tens of degrees (a
 view classifier trained on a following camera reads real 126-degree walks as 108 degrees on average in their
-first third and 126 in their last). By default the
-camera follows the walker horizontally (a dolly at fixed distance and height), so every frame has exactly the
-labelled azimuth. `static=True` stands the camera still at the labelled azimuth of the mid-walk point and pans
+first third and 126 in their last). By default the camera follows the walker horizontally (a dolly at fixed
+distance and height), so every frame has exactly the labelled azimuth. `static=True` stands the camera still at the labelled azimuth of the mid-walk point and pans
 it, so the azimuth drifts as CASIA-B's does. Either way perspective (near limbs larger, vertical bobbing,
 foreshortening) stays real because the camera sits at a CASIA-B-like distance (default 4.5 m) instead of an
 orthographic projection. OpenGait pretreatment crops rows and re-centres columns, so panning instead of
@@ -65,12 +64,6 @@ class CameraSet:
     side: str = "right"  # which side of the walker the 90 deg camera stands on
     zoom: np.ndarray | None = None  # [n_views, T] focal-length factor per image (static cameras), None = 1
 
-    def focal_scale(self) -> np.ndarray:
-        """The focal-length factor of every image, `[n_views, T]` (ones unless the camera zooms)."""
-        if self.zoom is None:
-            return np.ones(self.R.shape[:2])
-        return np.asarray(self.zoom, dtype=np.float64)
-
     @property
     def n_views(self) -> int:
         """Number of views."""
@@ -109,7 +102,7 @@ class CameraSet:
         v, u = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64)
         pix = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)  # [H*W, 3]
         k = self.K.copy()
-        k[:2, :2] *= self.focal_scale()[view, frame]
+        k[:2, :2] *= 1.0 if self.zoom is None else float(self.zoom[view, frame])
         d_cam = pix @ np.linalg.inv(k).T  # [H*W, 3]
         R = self.R[view, frame]
         d_world = d_cam @ R  # R^T d, row-vector form
