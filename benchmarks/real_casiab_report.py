@@ -125,9 +125,11 @@ def before_after_lines(report: dict) -> list[str]:
 
 
 # ---- the main arm's sections --------------------------------------------------------------------------------
-def classifier_lines(res: dict) -> list[str]:
+def classifier_lines(res: dict, shown: dict[str, str]) -> list[str]:
+    """Section 1; `shown` names the classifier runs in the text (the main arm's by its label, not its JSON key)."""
     names = list(res)
-    head = "| measure | " + " | ".join(names) + " |"
+    name = lambda n: shown.get(n, n)  # noqa: E731
+    head = "| measure | " + " | ".join(name(n) for n in names) + " |"
     lines = ["### 1. View, clothing and carry classifiers on the real test ids\n", head,
              "|---|" + "---:|" * len(names)]
 
@@ -141,17 +143,17 @@ def classifier_lines(res: dict) -> list[str]:
     row("carry: bag vs no bag accuracy (%)", "carry", "accuracy")
     row("bag recall (real `bg`) (%)", "carry", "recall", "bag")
     row("no-bag recall (real `nm`, `cl`) (%)", "carry", "recall", "none")
-    lines += ["", "Trained on: " + "; ".join(f"**{n}** {_trained_on(r['run'])}" for n, r in res.items()) + ".", ""]
+    lines += ["", "Trained on: " + "; ".join(f"**{name(n)}** {_trained_on(r['run'])}" for n, r in res.items()) + ".", ""]
     views = next(iter(res.values()))["view"]["confusion"]["rows"]
     lines += ["View recall per true view (%):\n", "| classifiers | " + " | ".join(_view_label(v) for v in views) + " |",
               "|---|" + "---:|" * len(views)]
     for n, r in res.items():
-        lines.append(f"| {n} | " + " | ".join(_f(r["view"]["recall"].get(v)) for v in views) + " |")
+        lines.append(f"| {name(n)} | " + " | ".join(_f(r["view"]["recall"].get(v)) for v in views) + " |")
     lines += ["", "Which bag (carry answers as the classifiers name them, share of each true value, %):\n"]
     for n, r in res.items():
         c = r["carry_detail"]["confusion"]
         m = np.asarray(c["matrix"], float)
-        lines += [f"*{n}*\n", "| true | " + " | ".join(c["cols"]) + " | n |", "|---|" + "---:|" * (len(c["cols"]) + 1)]
+        lines += [f"*{name(n)}*\n", "| true | " + " | ".join(c["cols"]) + " | n |", "|---|" + "---:|" * (len(c["cols"]) + 1)]
         for i, t in enumerate(c["rows"]):
             lines.append(f"| {t} | " + " | ".join(_f(100 * x / m[i].sum()) for x in m[i]) + f" | {int(m[i].sum())} |")
         lines.append("")
@@ -218,7 +220,7 @@ def markdown(report: dict) -> str:
              f"{'under bf16 autocast' if report['settings']['bf16'] else 'in fp32'}", ""]
     if "before" in report:
         lines += before_after_lines(report)
-    lines += classifier_lines(report["classifiers"])
+    lines += classifier_lines(report["classifiers"], {"shipped": f"{labels['synthetic']} classifiers"})
     lines += recognizer_lines(report["recognizers"])
     lines += fgd_lines(report["fgd"])
     lines += stats_lines(report["silhouette_stats"], labels)

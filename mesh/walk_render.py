@@ -15,9 +15,9 @@ import numpy as np
 
 from mesh.body_model import BodyOutput, shared_anny_body
 from mesh.camera import CameraSet
-from mesh.gait_style import GaitStyle, SessionVariation
+from mesh.gait_style import GaitStyle, SessionVariation, compile_style
 from mesh.motion import WALK_FPS, Motion
-from mesh.subjects import SubjectRecipe, walker_camera
+from mesh.subjects import MAX_FILMED_WALK_M, SubjectRecipe, walker_camera
 
 
 @dataclass
@@ -41,6 +41,18 @@ def pose_walk(phenotypes: dict[str, float], style: GaitStyle, session: SessionVa
     leg = AnnyReference.from_model(body_model.model, phenotypes).leg_length
     motion = animate(style, leg, n_frames, fps=WALK_FPS, session=session)
     return motion, body_model.forward(motion.pose, shape=phenotypes)
+
+
+def filmed_frames(appearance: SubjectRecipe, style: GaitStyle, session: SessionVariation, n_frames: int,
+                  shortest: int = 30) -> int:
+    """`n_frames`, or fewer where `appearance`'s walker films at most `MAX_FILMED_WALK_M` metres of a walk and
+    `style` at `session`'s speed would walk further (never fewer than `shortest`)."""
+    longest_m = MAX_FILMED_WALK_M.get(appearance.walker)
+    if longest_m is None:
+        return n_frames
+    cycle = compile_style(style, session=session)
+    speed = cycle.stride / cycle.period  # m/s
+    return int(min(n_frames, max(shortest, longest_m / speed * WALK_FPS)))
 
 
 def film_walk(appearance: SubjectRecipe, style: GaitStyle, session: SessionVariation, n_frames: int,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from mesh.camera import sequence_cameras
 from mesh.subjects import sample_subject, walker_camera
@@ -69,3 +70,27 @@ def test_walker_v3_is_v2_filmed_by_static_cameras(tmp_path):
     assert "cam_zoom" in out["v3"] and "cam_zoom" not in out["v2"]
     np.testing.assert_allclose(out["v2"]["joints"], out["v3"]["joints"])  # the same walk
     assert not np.allclose(out["v2"]["cam_R"], out["v3"]["cam_R"])  # filmed otherwise
+
+
+def test_walker_v4_is_v3_at_casiab_pace_and_films_a_bounded_stretch(tmp_path):
+    from mesh.gait_style import CASIAB_PACE, SessionVariation, compile_style, with_pace
+    from mesh.subjects import MAX_FILMED_WALK_M
+    from mesh.walk_render import filmed_frames
+
+    v3, v4 = sample_subject(0, 3, "v3"), sample_subject(0, 3, "v4")
+    assert v3.phenotypes == v4.phenotypes and v3.outfit == v4.outfit and v3.style.cycles == v4.style.cycles
+    assert v4.style == with_pace(v3.style, CASIAB_PACE) and walker_camera("v4") == walker_camera("v3")
+    slow, fast = compile_style(v3.style), compile_style(v4.style)
+    # faster by the pace, split over cadence and stride as a faster session splits it
+    assert fast.stride / fast.period == pytest.approx(CASIAB_PACE * slow.stride / slow.period, rel=0.03)
+    assert fast.period < slow.period and fast.stride > slow.stride
+    session = SessionVariation(speed=1.0, start_phase=0.0)
+    most = MAX_FILMED_WALK_M["v4"] / (fast.stride / fast.period) * 25  # frames of the longest filmed stretch
+    assert filmed_frames(v4, v4.style, session, 500) == int(most) and filmed_frames(v4, v4.style, session, 20) == 20
+    assert filmed_frames(v3, v3.style, session, 500) == 500  # the v3 camera films the whole walk
+    spec = ProceduralSpec(subjects=1, types=("nm-01",), views=(0.0, 90.0), frames_min=200, frames_max=200,
+                          noise="clean", walker="v4")
+    build_procedural(tmp_path / "v4", spec, workers=1, progress=False)  # 200 frames would pass the 0-degree camera
+    gt = np.load(tmp_path / "v4" / "groundtruth" / "001" / "nm-01.npz", allow_pickle=False)
+    walked = np.linalg.norm(gt["joints"][-1, 0, :2] - gt["joints"][0, 0, :2])  # root, start to end (m)
+    assert len(gt["joints"]) < 200 and walked < MAX_FILMED_WALK_M["v4"]

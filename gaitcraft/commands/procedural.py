@@ -34,6 +34,7 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--walker", choices=WALKERS, default=DEFAULT_WALKER,
                    help="walker version: v2 is calibrated on real CASIA-B (bodies, stance, clothes, camera); "
                         "v3 is v2 filmed by static cameras, so the view drifts along the walk as CASIA-B's does; "
+                        "v4 is v3 walking at CASIA-B's pace (faster, longer strides, wider arm swing); "
                         "v1 rebuilds datasets made with the first walker (default v2)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     return p

@@ -26,7 +26,7 @@ from gaitcraft.types import SequenceLabels
 from mesh.body_model import shared_anny_body
 from mesh.motion import WALK_FPS
 from mesh.subjects import SubjectRecipe, recipe_hash, sample_subject, subject_rng
-from mesh.walk_render import film_walk
+from mesh.walk_render import film_walk, filmed_frames
 from synth_datasets.card import write_card
 from synth_datasets.procedural.spec import SPEC_FILE, ProceduralSpec, check_output_spec
 
@@ -63,6 +63,7 @@ def render_walk(recipe: SubjectRecipe, seq_type: str, spec: ProceduralSpec, inde
     rng = subject_rng(spec.seed, index, zlib.crc32(seq_type.encode()))
     session = session_variation(recipe.style, rng)
     n_frames = int(rng.integers(spec.frames_min, spec.frames_max + 1))
+    n_frames = filmed_frames(recipe, recipe.style, session, n_frames)  # a still camera films a stretch
     clothing, carry = conditions_for(recipe, seq_type)
     walk = film_walk(recipe, recipe.style, session, n_frames, clothing, carry, spec.views, rng,
                      elevation_deg=spec.elevation)
