@@ -22,7 +22,8 @@ def add_parser(sub, name: str, summary: str):
     p.add_argument("--types", default="nm:6,bg:2,cl:2", help="conditions and counts (default nm:6,bg:2,cl:2)")
     p.add_argument("--views", default="0:180:18", help="azimuths: start:stop:step or a list (default 0:180:18)")
     p.add_argument("--frames-per-seq", default="60:90",
-                   help="frames per walk, N or MIN:MAX drawn per walk (default 60:90, at 25 fps)")
+                   help="frames per walk, N or MIN:MAX drawn per walk (default 60:90, at 25 fps); walker v4's "
+                        "cameras film at most 6 m of a walk, so its faster walkers get fewer (30 at least)")
     p.add_argument("--elevation", type=float, default=0.0, help="camera elevation in degrees (default 0)")
     p.add_argument("--train-subjects", type=int, default=None,
                    help="first N subjects form TRAIN_SET in partition.json (default 60%%)")
