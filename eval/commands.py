@@ -7,6 +7,7 @@ result dict. Errors are `GaitCraftError`s, which the CLI prints as one line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,17 @@ def _report_training(summary: dict[str, Any], out: str | Path) -> None:
               f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
 
 
+def _seeded(cfg, seed: int | None):
+    """`cfg` with training seed `seed` (weight init, batches, frame draws); None keeps the config's."""
+    return cfg if seed is None else dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=int(seed)))
+
+
 def recognizer_train(data: str, out: str, config: str | None = None, partition: str | None = None,
                      max_steps: int | None = None, progress: bool = True,
-                     reconstructor: str | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
+                     reconstructor: str | None = None, allow_test_ids: bool = False,
+                     seed: int | None = None) -> dict[str, Any]:
     """`gaitcraft recognizer train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
-    [--allow-test-ids] [--max-steps N] [--reconstructor RUN]`; with a reconstructor it trains the fused
+    [--allow-test-ids] [--max-steps N] [--reconstructor RUN] [--seed S]`; with a reconstructor it trains the fused
     (silhouette + 3D heatmap) recognizer from a `fused_recognizer` config (default fused_small), else from a
     `recognizer` config (default gaitbase_cpu_small)."""
     from eval.training.recognizer_config import RecognizerConfig
@@ -43,7 +50,8 @@ def recognizer_train(data: str, out: str, config: str | None = None, partition: 
 
     kind = "fused_recognizer" if reconstructor else "recognizer"
     config = config or ("fused_small" if reconstructor else "gaitbase_cpu_small")
-    cfg = load_config(config, RecognizerConfig, kinds=(kind,), command="recognizer train" + (" --reconstructor" if reconstructor else ""))
+    cfg = _seeded(load_config(config, RecognizerConfig, kinds=(kind,),
+                              command="recognizer train" + (" --reconstructor" if reconstructor else "")), seed)
     index = training_index(data, partition, allow_test_ids)
     if reconstructor:
         from eval.training.train_fused import train_fused
@@ -73,14 +81,14 @@ def recognizer_eval(data: str, checkpoint: str, protocol: str = "casia-b", json_
 
 def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small", partition: str | None = None,
                       max_steps: int | None = None, progress: bool = True,
-                      allow_test_ids: bool = False) -> dict[str, Any]:
+                      allow_test_ids: bool = False, seed: int | None = None) -> dict[str, Any]:
     """`gaitcraft classifiers train --data DIR --out RUN [--config NAME|FILE] [--partition FILE|NAME]
-    [--allow-test-ids]`."""
+    [--allow-test-ids] [--seed S]`."""
     from eval.training.recognizer_config import ClassifierConfig
     from eval.training.train_classifiers import train_classifiers
     from gaitcraft.training import load_config
 
-    cfg = load_config(config, ClassifierConfig, command="classifiers train")
+    cfg = _seeded(load_config(config, ClassifierConfig, command="classifiers train"), seed)
     summary = train_classifiers(cfg, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
                                 progress=progress)
     _report_training(summary, out)

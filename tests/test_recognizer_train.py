@@ -232,3 +232,27 @@ def test_a_run_stopped_in_one_process_and_resumed_in_another_ends_with_the_same_
     assert main([*args, str(tmp_path / "pieces")]) == 0
     a, b = (load_file(tmp_path / run / "model" / "model.safetensors") for run in ("straight", "pieces"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("command", ["recognizer", "classifiers"])
+def test_seed_flag_reseeds_the_run_and_the_configs_seed_is_the_default(tree, tmp_path, command):
+    """`--seed S` trains the config with train.seed S (recorded in the model's meta), so a seed repeat needs no
+    config copy; without it the config's seed trains, and the same seed gives the same weights."""
+    import yaml
+
+    from gaitcraft.cli import main
+
+    tiny = tiny_config(total_steps=2)
+    cfg = tiny if command == "recognizer" else dataclasses.replace(
+        load_config("attributes_cpu_small", ClassifierConfig), train=tiny.train, model=tiny.model)
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg.to_dict()))
+    args = [command, "train", "--data", str(tree.root), "--partition", "all", "--config", str(cfg_file), "--out"]
+    runs = {"default": [], "same": ["--seed", str(cfg.train.seed)], "other": ["--seed", str(cfg.train.seed + 7)]}
+    for name, extra in runs.items():
+        assert main([*args, str(tmp_path / name), *extra]) == 0
+    meta = {n: json.loads((tmp_path / n / "model" / "meta.json").read_text()) for n in runs}
+    assert [meta[n]["config"]["train"]["seed"] for n in runs] == [cfg.train.seed] * 2 + [cfg.train.seed + 7]
+    w = {n: load_file(tmp_path / n / "model" / "model.safetensors") for n in runs}
+    assert all(torch.equal(w["default"][k], w["same"][k]) for k in w["default"])
+    assert not all(torch.equal(w["default"][k], w["other"][k]) for k in w["default"])

@@ -18,6 +18,8 @@ def add_parser(sub, name: str, summary: str):
     t.add_argument("--config", default="attributes_cpu_small", help="configs/recognizer/<NAME>.yaml or a file (default attributes_cpu_small)")
     add_partition_arguments(t)
     t.add_argument("--max-steps", type=int, help="stop after this many steps (default: the config's total_steps)")
+    t.add_argument("--seed", type=int, help="training seed: weight init, batches, frame draws (default: the config's train.seed); rerun "
+                        "with other seeds into other --out folders to see how far a reseed moves the result")
     e = acts.add_parser("eval", help="evaluate the classifiers")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder")
@@ -34,7 +36,7 @@ def run(args) -> int:
 
     if args.action == "train":
         classifiers_train(args.data, args.out, args.config, args.partition, args.max_steps,
-                          allow_test_ids=args.allow_test_ids)
+                          allow_test_ids=args.allow_test_ids, seed=args.seed)
     else:
         classifiers_eval(args.data, args.checkpoint, args.json_out, args.partition, args.split)
     return 0
