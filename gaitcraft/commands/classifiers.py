@@ -18,8 +18,9 @@ def add_parser(sub, name: str, summary: str):
     t.add_argument("--config", default="attributes_cpu_small", help="configs/recognizer/<NAME>.yaml or a file (default attributes_cpu_small)")
     add_partition_arguments(t)
     t.add_argument("--max-steps", type=int, help="stop after this many steps (default: the config's total_steps)")
-    t.add_argument("--seed", type=int, help="training seed: weight init, batches, frame draws (default: the config's train.seed); rerun "
-                        "with other seeds into other --out folders to see how far a reseed moves the result")
+    t.add_argument("--seed", type=int,
+                   help="training seed: weight init, batches, frame draws (default: the config's train.seed); "
+                        "rerun with other seeds into other --out folders to see how far a reseed moves the result")
     e = acts.add_parser("eval", help="evaluate the classifiers")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder")

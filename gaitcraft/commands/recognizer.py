@@ -27,8 +27,9 @@ def add_parser(sub, name: str, summary: str):
     t.add_argument("--reconstructor", metavar="RUN",
                    help="train the fused recognizer (silhouette + 3D-heatmap branches, Mesh-Gait style) on this "
                         "reconstructor's 3D keypoints, e.g. assets/models/reconstructor; eval detects fused runs")
-    t.add_argument("--seed", type=int, help="training seed: weight init, batches, frame draws (default: the config's train.seed); rerun "
-                        "with other seeds into other --out folders to see how far a reseed moves the result")
+    t.add_argument("--seed", type=int,
+                   help="training seed: weight init, batches, frame draws (default: the config's train.seed); "
+                        "rerun with other seeds into other --out folders to see how far a reseed moves the result")
     e = acts.add_parser("eval", help="evaluate a recognizer", description="Print the protocol table; --json writes it.")
     e.add_argument("--data", required=True, help="OpenGait / GaitCraft tree")
     e.add_argument("--checkpoint", required=True, help="run folder, or an OpenGait GaitBase .pt checkpoint")
