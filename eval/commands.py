@@ -7,7 +7,6 @@ result dict. Errors are `GaitCraftError`s, which the CLI prints as one line.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,6 @@ def _report_training(summary: dict[str, Any], out: str | Path) -> None:
               f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}")
 
 
-def _seeded(cfg, seed: int | None):
-    """`cfg` with training seed `seed` (weight init, batches, frame draws); None keeps the config's."""
-    return cfg if seed is None else dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, seed=int(seed)))
-
-
 def recognizer_train(data: str, out: str, config: str | None = None, partition: str | None = None,
                      max_steps: int | None = None, progress: bool = True,
                      reconstructor: str | None = None, allow_test_ids: bool = False,
@@ -50,8 +44,8 @@ def recognizer_train(data: str, out: str, config: str | None = None, partition: 
 
     kind = "fused_recognizer" if reconstructor else "recognizer"
     config = config or ("fused_small" if reconstructor else "gaitbase_cpu_small")
-    cfg = _seeded(load_config(config, RecognizerConfig, kinds=(kind,),
-                              command="recognizer train" + (" --reconstructor" if reconstructor else "")), seed)
+    cfg = load_config(config, RecognizerConfig, kinds=(kind,),
+                      command="recognizer train" + (" --reconstructor" if reconstructor else "")).reseeded(seed)
     index = training_index(data, partition, allow_test_ids)
     if reconstructor:
         from eval.training.train_fused import train_fused
@@ -88,7 +82,7 @@ def classifiers_train(data: str, out: str, config: str = "attributes_cpu_small",
     from eval.training.train_classifiers import train_classifiers
     from gaitcraft.training import load_config
 
-    cfg = _seeded(load_config(config, ClassifierConfig, command="classifiers train"), seed)
+    cfg = load_config(config, ClassifierConfig, command="classifiers train").reseeded(seed)
     summary = train_classifiers(cfg, training_index(data, partition, allow_test_ids), out, max_steps=max_steps,
                                 progress=progress)
     _report_training(summary, out)

@@ -47,14 +47,14 @@ def experiment_config(config: str | Path | RecognizerConfig, steps: int | None =
     whether each batch draws its identities equally from the real and the synthetic source, and the training seed
     (`train.seed`: weight init, batches and frame draws; None keeps the config's)."""
     cfg = config if isinstance(config, RecognizerConfig) else load_config(config, RecognizerConfig, kinds=("recognizer",))
+    cfg = cfg.reseeded(seed)
     t, o = cfg.train, cfg.optim
     if steps is not None:
         scale = steps / t.total_steps
         miles = tuple(sorted({max(1, int(round(m * scale))) for m in o.milestones}))
         t = dataclasses.replace(t, total_steps=steps, save_every=min(t.save_every, steps))
         o = dataclasses.replace(o, milestones=miles)
-    t = dataclasses.replace(t, source_balance=balance_sources or t.source_balance,
-                            seed=t.seed if seed is None else int(seed))
+    t = dataclasses.replace(t, source_balance=balance_sources or t.source_balance)
     cfg = dataclasses.replace(cfg, train=t, optim=o,
                               loss=dataclasses.replace(cfg.loss, per_source_mining=per_source_mining))
     cfg.check()
