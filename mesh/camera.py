@@ -17,11 +17,11 @@ Tracking or static (why): CASIA-B cameras are static and the subject walks throu
 exact at the centre of the walk; along the walk the angle the walker is seen at grows by tens of degrees (a
 view classifier trained on a following camera reads real 126-degree walks as 108 degrees on average in their
 first third and 126 in their last). By default the camera follows the walker horizontally (a dolly at fixed
-distance and height), so every frame has exactly the labelled azimuth. `static=True` stands the camera still at the labelled azimuth of the mid-walk point and pans
-it, so the azimuth drifts as CASIA-B's does. Either way perspective (near limbs larger, vertical bobbing,
-foreshortening) stays real because the camera sits at a CASIA-B-like distance (default 4.5 m) instead of an
-orthographic projection. OpenGait pretreatment crops rows and re-centres columns, so panning instead of
-translating across a wide frame changes nothing after it.
+distance and height), so every frame has exactly the labelled azimuth. `static=True` stands the camera still at
+the labelled azimuth of the mid-walk point and pans it, so the azimuth drifts as CASIA-B's does. Either way
+perspective (near limbs larger, vertical bobbing, foreshortening) stays real because the camera sits at a
+CASIA-B-like distance (default 4.5 m) instead of an orthographic projection. OpenGait pretreatment crops rows and
+re-centres columns, so panning instead of translating across a wide frame changes nothing after it.
 
 Camera model: OpenCV pinhole. Camera coordinates x right, y down, z forward;
 `x_cam = R @ x_world + t`, `[u, v, 1] ~ K @ x_cam`. Pixel (row r, column c) has its centre at (u, v) = (c, r).

@@ -47,7 +47,9 @@ class TrainingConfig:
 
     def reseeded(self, seed: int | None):
         """This config with training seed `seed` (`train.seed`: weight init, batches, data draws); None keeps it."""
-        return self if seed is None else dataclasses.replace(self, train=dataclasses.replace(self.train, seed=int(seed)))
+        if seed is None:
+            return self
+        return dataclasses.replace(self, train=dataclasses.replace(self.train, seed=int(seed)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (tuples as lists), `kind` included: what `from_dict` and `load_config` read back."""
