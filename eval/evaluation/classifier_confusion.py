@@ -28,23 +28,26 @@ def bag_or_none(carry: str) -> str:
     return "none" if carry == "none" else "bag"
 
 
-def predict_attributes(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
-                       progress: bool = True, frames_limit: int | None = None, bf16: bool = False) -> dict[str, Any]:
-    """Each attribute's predicted class for every record: {'classes': {attr: [...]}, 'predicted': {attr: [n]}}.
+def attribute_logits(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
+                     progress: bool = True, frames_limit: int | None = None, bf16: bool = False,
+                     model=None) -> dict[str, Any]:
+    """Each attribute head's logits for every record: {'classes': {attr: [...]}, 'logits': {attr: [n, classes]}}.
 
     Each sequence is read whole, up to `frames_limit` frames spread evenly over it (default: the run's eval
     setting), optionally under bf16 autocast. Logits are cached per (weights, records, settings) in
     `<cache>/attribute_logits/` (`cache`: True = the GaitCraft cache, a folder, or False), so a rerun of a
-    report does not classify the same sequences again.
+    report does not classify the same sequences again. `model` replaces the run's weights (e.g. the run's model
+    with adapted BatchNorm statistics); it is never cached.
     """
     records = list(records)
     if not records:
         raise DataError("no sequences to classify (the selection is empty)")
-    model, meta = load_classifiers(run_dir)
+    loaded, meta = load_classifiers(run_dir)
+    model = loaded if model is None else model
     ev = meta["config"]["eval"]
     frames_limit = frames_limit or ev["frames_limit"]
     path = None
-    if cache:
+    if cache and model is loaded:
         root = Path(cache) if not isinstance(cache, bool) else cache_dir()
         key = data_version(records, {"frames_limit": frames_limit, "bf16": bf16, "attributes": sorted(meta["classes"])})
         path = root / "attribute_logits" / checkpoint_id(run_dir) / f"{key}.npz"
@@ -57,8 +60,17 @@ def predict_attributes(run_dir: str | Path, records: Sequence, cache: str | Path
         logits = {a: out[a] for a in meta["classes"]}  # each [n, classes]
         if path is not None:
             atomic_save(path, lambda tmp: np.savez(tmp, **logits), ".npz")
-    classes = meta["classes"]
-    return {"classes": classes, "predicted": {a: [classes[a][i] for i in logits[a].argmax(1)] for a in classes}}
+    return {"classes": meta["classes"], "logits": logits}
+
+
+def predict_attributes(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
+                       progress: bool = True, frames_limit: int | None = None, bf16: bool = False) -> dict[str, Any]:
+    """Each attribute's predicted class for every record: {'classes': {attr: [...]}, 'predicted': {attr: [n]}}
+    (the argmax of `attribute_logits`, whose arguments these are)."""
+    res = attribute_logits(run_dir, records, cache, progress, frames_limit, bf16)
+    classes = res["classes"]
+    return {"classes": classes,
+            "predicted": {a: [classes[a][i] for i in res["logits"][a].argmax(1)] for a in classes}}
 
 
 def true_values(records: Sequence, attribute: str, classes: list | None = None) -> list:
@@ -103,20 +115,26 @@ def score(truth: Sequence, predicted: Sequence, classes: Sequence | None = None,
 
 def classifier_confusions(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
                           progress: bool = True, frames_limit: int | None = None, bf16: bool = False) -> dict[str, Any]:
-    """View, clothing and carry scores of the classifiers at `run_dir` on `records`.
-
-    Returns {'classes', 'view', 'clothing', 'carry' (bag vs no bag), 'carry_detail' (true value x the
-    classifier's own carry classes: which bag it answered)}; attributes the run lacks are left out.
-    `frames_limit` and `bf16` are as in `predict_attributes`.
-    """
+    """View, clothing and carry scores of the classifiers at `run_dir` on `records` (see `score_attributes`).
+    `frames_limit` and `bf16` are as in `predict_attributes`."""
     records = list(records)
     pred = predict_attributes(run_dir, records, cache, progress, frames_limit, bf16)
-    classes, out = pred["classes"], {"classes": pred["classes"], "sequences": len(records)}
+    return score_attributes(records, pred["classes"], pred["predicted"])
+
+
+def score_attributes(records: Sequence, classes: dict[str, list], predicted: dict[str, Sequence]) -> dict[str, Any]:
+    """Scores of one prediction per record and attribute against the records' labels.
+
+    Returns {'classes', 'sequences', 'view', 'clothing', 'carry' (bag vs no bag), 'carry_detail' (true value x
+    the classifier's own carry classes: which bag it answered)}; attributes missing from `classes` are left out.
+    """
+    records = list(records)
+    out = {"classes": classes, "sequences": len(records)}
     for a in ("view", "clothing"):
         if a in classes:
-            out[a] = score(true_values(records, a, classes[a]), pred["predicted"][a], classes[a])
+            out[a] = score(true_values(records, a, classes[a]), predicted[a], classes[a])
     if "carry" in classes:
         truth = true_values(records, "carry")
-        out["carry"] = score(truth, pred["predicted"]["carry"], classes["carry"], collapse=bag_or_none)
-        out["carry_detail"] = score(truth, pred["predicted"]["carry"], classes["carry"])
+        out["carry"] = score(truth, predicted["carry"], classes["carry"], collapse=bag_or_none)
+        out["carry_detail"] = score(truth, predicted["carry"], classes["carry"])
     return out
