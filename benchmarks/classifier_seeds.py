@@ -56,7 +56,7 @@ def measures(scores: dict) -> dict:
     """The summary numbers of `score_attributes`' output, plus view recall per true view."""
     return {"view": scores["view"]["accuracy"], "coat": scores["clothing"]["recall"].get("coat"),
             "clothing": scores["clothing"]["accuracy"], "bag": scores["carry"]["accuracy"],
-            "view_recall": scores["view"]["recall"]}
+            "view_recall": scores["view"]["recall"], "view_confusion": scores["view"]["confusion"]}
 
 
 def predictions(classes: dict, probs: dict) -> dict:
@@ -152,7 +152,20 @@ def markdown(result: dict) -> str:
         for name, values in series.items():
             lines.append(f"| {label} | {name} | " + " | ".join(fmt(x) for x in values) + " |")
     lines += ["", f"![view recall per true view]({Path(result['figure']).name})", ""]
+    for label, arm in result["arms"].items():
+        lines += confusion_lines(f"{label}, ensemble of {len(arm['runs'])}", arm["ensemble"]["view_confusion"])
     return "\n".join(lines)
+
+
+def confusion_lines(title: str, confusion: dict) -> list[str]:
+    """A view confusion (rows: true view, columns: view read) as a table of % of each row."""
+    cols = [f"{float(c):g}" for c in confusion["cols"]]
+    lines = [f"View read by the {title}: rows are the true view, columns the view read, % of each row:", "",
+             "| true view | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for row, counts in zip(confusion["rows"], confusion["matrix"]):
+        total = max(sum(counts), 1)
+        lines.append(f"| {float(row):g} | " + " | ".join(f"{100 * c / total:.0f}" for c in counts) + " |")
+    return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,6 +85,8 @@ def test_report_spread_ensemble_and_adaptation(tree, tmp_path, capsys):
     assert result["views"][:1] == ["0"] and out.with_suffix(".png").is_file()
     text = out.read_text()
     assert "| shipped | ensemble of 2 |" in text and "adapted ensemble of 2" in text
+    conf = arm["ensemble"]["view_confusion"]
+    assert sum(map(sum, conf["matrix"])) == 40 and "View read by the shipped, ensemble of 2" in text
     capsys.readouterr()
 
 
