@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from eval.evaluation.embed import cut_width, even_frames
+from eval.evaluation.embed import packed_clips
 from gaitcraft.errors import DataError
 
 
@@ -30,7 +29,8 @@ def adapt_batchnorm(model: torch.nn.Module, sequences: Sequence[np.ndarray], fra
 
     Each sequence gives up to `frames_limit` frames spread evenly over it, as at evaluation; sequences are packed
     into forward passes of up to `batch_frames` frames, and each pass's statistics count once (a cumulative
-    average). A last pass of a single sequence is dropped: a per-sequence BatchNorm has no variance over one.
+    average). A pass of a single sequence (the last, or one longer than `batch_frames`) is skipped: a
+    per-sequence BatchNorm has no variance over one.
     Weights are not touched. Returns the model, in eval mode, with each layer's momentum as it was.
     """
     layers = batchnorm_layers(model)
@@ -42,27 +42,12 @@ def adapt_batchnorm(model: torch.nn.Module, sequences: Sequence[np.ndarray], fra
         m.momentum = None  # cumulative average over the passes instead of an exponential one
     model.train()
     passes = 0
-    pack: list[np.ndarray] = []
-    lens: list[int] = []
-
-    def flush() -> None:
-        nonlocal passes
-        if len(lens) > 1:
-            model(torch.from_numpy(np.concatenate(pack))[None], seq_lens=list(lens))  # [1, sum(t), 64, 44]
-            passes += 1
-        pack.clear()
-        lens.clear()
-
     try:
         with torch.no_grad():
-            for seq in tqdm(sequences, desc="adapt BatchNorm", disable=not progress):
-                clip = seq[even_frames(len(seq), frames_limit)]
-                clip = cut_width(clip) if clip.shape[-1] == 64 else clip
-                if pack and sum(lens) + len(clip) > batch_frames:
-                    flush()
-                pack.append(np.ascontiguousarray(clip))
-                lens.append(len(clip))
-            flush()
+            for frames, lens in packed_clips(sequences, frames_limit, batch_frames, progress, "adapt BatchNorm"):
+                if len(lens) > 1:
+                    model(torch.from_numpy(frames)[None], seq_lens=lens)  # input [1, sum(t), 64, 44]
+                    passes += 1
     finally:
         for m, momentum in zip(layers, momenta):
             m.momentum = momentum

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -29,37 +29,45 @@ def even_frames(n: int, limit: int) -> np.ndarray:
     return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).round().astype(int)
 
 
+def packed_clips(sequences: Sequence[np.ndarray], frames_limit: int = 720, batch_frames: int = 720,
+                 progress: bool = False, desc: str = "embed") -> Iterator[tuple[np.ndarray, list[int]]]:
+    """Sequences packed back to back for a sequence model: yields (frames `[sum(t), 64, 44]` uint8, the length of
+    each sequence in it), each pack at most `batch_frames` frames unless one sequence alone is longer.
+
+    sequences: uint8 silhouettes `[t, 64, 64]` (cut to 44 wide here) or already cut `[t, 64, 44]`; each gives
+    at most `frames_limit` frames spread evenly over it.
+    """
+    pack: list[np.ndarray] = []
+    lens: list[int] = []
+    for seq in tqdm(sequences, desc=desc, disable=not progress):
+        clip = seq[even_frames(len(seq), frames_limit)]
+        clip = cut_width(clip) if clip.shape[-1] == 64 else clip
+        if pack and sum(lens) + len(clip) > batch_frames:
+            yield np.concatenate(pack), list(lens)
+            pack.clear()
+            lens.clear()
+        pack.append(np.ascontiguousarray(clip))
+        lens.append(len(clip))
+    if pack:
+        yield np.concatenate(pack), list(lens)
+
+
 @torch.no_grad()
 def forward_sequences(model: torch.nn.Module, sequences: Sequence[np.ndarray], frames_limit: int = 720,
                       batch_frames: int = 720, bf16: bool = False, progress: bool = False) -> dict[str, np.ndarray]:
     """Run a sequence model (`model(x, seq_lens=...)` -> dict of `[n, ...]` tensors) over whole sequences.
 
-    sequences: uint8 silhouettes `[t, 64, 64]` (cut to 44 wide here) or already cut `[t, 64, 44]`.
-    Returns each output concatenated over the sequences, as float32 arrays.
+    sequences: as `packed_clips` takes them. Returns each output concatenated over the sequences, as float32
+    arrays.
     """
     model.eval()
     out: dict[str, list[np.ndarray]] = {}
-    pack, lens = [], []
-
-    def flush() -> None:
-        x = torch.from_numpy(np.concatenate(pack))[None]  # [1, sum(t), 64, 44]
+    for frames, lens in packed_clips(sequences, frames_limit, batch_frames, progress):
         ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
         with ctx:
-            res = model(x, seq_lens=list(lens))  # each [len(lens), ...]
+            res = model(torch.from_numpy(frames)[None], seq_lens=lens)  # input [1, sum(t), 64, 44]; each [n, ...]
         for k, v in res.items():
             out.setdefault(k, []).append(v.float().numpy())
-        pack.clear()
-        lens.clear()
-
-    for seq in tqdm(sequences, desc="embed", disable=not progress):
-        clip = seq[even_frames(len(seq), frames_limit)]
-        clip = cut_width(clip) if clip.shape[-1] == 64 else clip
-        if pack and sum(lens) + len(clip) > batch_frames:
-            flush()
-        pack.append(np.ascontiguousarray(clip))
-        lens.append(len(clip))
-    if pack:
-        flush()
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
