@@ -29,7 +29,7 @@ def markdown(s: dict, figure: str) -> str:
     lines = [header("Augmentation over training seeds"),
              f"- real: `{s['real']}` ({s['split'] or 'its partition.json'}); synthetic: `{s['synthetic']}`",
              f"- recipe `{s['recipe']}`, {s['steps']} steps per run; real+synthetic batches add "
-             f"{s['synthetic_per_batch'] or 0} synthetic identities; {len(s['seeds'])} seeds", "",
+             f"{s['synthetic_per_batch'] or 0} synthetic identities; {len(s['seeds'])} seed{'s' if len(s['seeds']) != 1 else ''}", "",
              "| seed | real only: " + " / ".join(sets) + " (mean) | real + synthetic: " + " / ".join(sets)
              + " (mean) | gain: " + " / ".join(sets) + " (mean) |", "|---|---|---|---|"]
     for x in s["seeds"]:
