@@ -82,10 +82,10 @@ def score_arm(runs: list[str], test, adapt_records: list, args) -> dict:
         classes = res["classes"]
         probs = {a: softmax(v.astype(np.float64)) for a, v in res["logits"].items()}
         plain.append(probs)
-        model, meta = load_classifiers(run)
-        entry = {"run": run, "seed": meta["config"]["train"].get("seed"),
+        entry = {"run": run, "seed": res["meta"]["config"]["train"].get("seed"),
                  **measures(score_attributes(test, classes, predictions(classes, probs)))}
         if adapt_records:
+            model, _ = load_classifiers(run)
             adapt_batchnorm(model, RecordFrames(adapt_records), args.frames_limit, progress=True)
             res = attribute_logits(run, test, False, frames_limit=args.frames_limit, bf16=args.bf16, model=model)
             probs = {a: softmax(v.astype(np.float64)) for a, v in res["logits"].items()}

@@ -17,7 +17,7 @@ import numpy as np
 from eval.evaluation.classifiers import load_classifiers
 from eval.evaluation.embed import RecordFrames, data_version, forward_sequences
 from eval.evaluation.recognizer import checkpoint_id
-from eval.models.attribute_classifier import attribute_value, class_index
+from eval.models.attribute_classifier import AttributeClassifier, attribute_value, class_index
 from gaitcraft.errors import DataError
 from gaitcraft.io.atomic import atomic_save
 from gaitcraft.paths import cache_dir
@@ -30,8 +30,9 @@ def bag_or_none(carry: str) -> str:
 
 def attribute_logits(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
                      progress: bool = True, frames_limit: int | None = None, bf16: bool = False,
-                     model=None) -> dict[str, Any]:
-    """Each attribute head's logits for every record: {'classes': {attr: [...]}, 'logits': {attr: [n, classes]}}.
+                     model: AttributeClassifier | None = None) -> dict[str, Any]:
+    """Each attribute head's logits for every record: {'classes': {attr: [...]}, 'logits': {attr: [n, classes]},
+    'meta': the run's meta.json}.
 
     Each sequence is read whole, up to `frames_limit` frames spread evenly over it (default: the run's eval
     setting), optionally under bf16 autocast. Logits are cached per (weights, records, settings) in
@@ -60,7 +61,7 @@ def attribute_logits(run_dir: str | Path, records: Sequence, cache: str | Path |
         logits = {a: out[a] for a in meta["classes"]}  # each [n, classes]
         if path is not None:
             atomic_save(path, lambda tmp: np.savez(tmp, **logits), ".npz")
-    return {"classes": meta["classes"], "logits": logits}
+    return {"classes": meta["classes"], "logits": logits, "meta": meta}
 
 
 def predict_attributes(run_dir: str | Path, records: Sequence, cache: str | Path | bool = True,
