@@ -145,6 +145,16 @@ def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tm
     assert main(args) == 0
     audit = json.loads((tmp_path / "audit" / "report.json").read_text())
     assert audit["identities"] == 2 and "null_rate" in audit and (tmp_path / "audit" / "histogram.png").is_file()
+    # a frame limit reads fewer frames of every sequence: other embeddings, so other distances, same identities
+    assert main([*args[:-2], "--frames-limit", "1", "--out", str(tmp_path / "audit1")]) == 0
+    audit1 = json.loads((tmp_path / "audit1" / "report.json").read_text())
+    assert audit1["frames_limit"] == 1 and audit["frames_limit"] == "the recognizer's"
+    assert [r["identity"] for r in audit1["per_identity"]] == [r["identity"] for r in audit["per_identity"]]
+    assert [r["distance"] for r in audit1["per_identity"]] != [r["distance"] for r in audit["per_identity"]]
+    capsys.readouterr()
+    assert main([*args[:-2], "--frames-limit", "0", "--out", str(tmp_path / "audit0")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--frames-limit must be at least 1, got 0" in err
     model = save_tiny_model(tmp_path / "model")
     out = tmp_path / "ds"
     args = ["synth", "--model", str(model), "--out", str(out), "--identities", "2", "--types", "nm:2", "--views",

@@ -51,14 +51,15 @@ def load_recognizer(path: str | Path) -> tuple[GaitBase, dict[str, Any]]:
 
 
 def embed(checkpoint: str | Path, index, cache: str | Path | bool = True, progress: bool = True,
-          bf16: bool = False) -> EmbeddingSet:
-    """Embeddings of every sequence in `index` with the recognizer at `checkpoint`, cached."""
-    return _embed(checkpoint, *load_recognizer(checkpoint), index, cache, progress, bf16)
+          bf16: bool = False, frames_limit: int | None = None) -> EmbeddingSet:
+    """Embeddings of every sequence in `index` with the recognizer at `checkpoint`, cached. Each sequence gives
+    up to `frames_limit` frames spread evenly over it (default: the run's `eval.frames_limit`)."""
+    return _embed(checkpoint, *load_recognizer(checkpoint), index, cache, progress, bf16, frames_limit)
 
 
-def _embed(checkpoint, model, meta, index, cache, progress, bf16=False) -> EmbeddingSet:
+def _embed(checkpoint, model, meta, index, cache, progress, bf16=False, frames_limit=None) -> EmbeddingSet:
     cfg = RecognizerConfig.from_dict(meta["config"]) if meta["config"] else RecognizerConfig()
-    return embed_records(model, index.records, checkpoint_id(checkpoint), cfg.eval.frames_limit,
+    return embed_records(model, index.records, checkpoint_id(checkpoint), frames_limit or cfg.eval.frames_limit,
                          cfg.eval.batch_frames, bf16, cache, progress)
 
 

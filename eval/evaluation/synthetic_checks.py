@@ -59,16 +59,17 @@ def resolve_reference(reference: str | Path, partition: str | Path | None = None
     return Reference(ref, sorted(part.train), sorted(part.test), part.source)
 
 
-def reference_sets(reference: Reference, recognizer: Path, progress: bool):
+def reference_sets(reference: Reference, recognizer: Path, progress: bool, frames_limit: int | None = None):
     """Embeddings of the reference's (gallery, held-out identities), and what they are ({'tree', 'split',
-    'identities', 'held_out'}, for the report and the card)."""
+    'identities', 'held_out'}, for the report and the card). `frames_limit`: as in `recognizer.embed`."""
     index = DatasetIndex.open(reference.tree)
     if reference.train_ids is not None:  # embed only the identities the audit uses
         index = index.filter(subjects=[*reference.train_ids, *(reference.held_out_ids or [])])
         if not len(index):
             raise DataError(f"the reference tree holds none of the gallery identities of {reference.split}",
                             reference.tree)
-    train, held = split_reference(embed(recognizer, index, progress=progress), reference.train_ids,
+    train, held = split_reference(embed(recognizer, index, progress=progress, frames_limit=frames_limit),
+                                  reference.train_ids,
                                   reference.held_out_ids)
     split = reference.split if held is not train else f"{reference.split}; no held-out identities, so the " \
         "threshold is set on the gallery itself"
@@ -119,19 +120,21 @@ def dataset_checks(reference: str | Path | None, recognizer: str | Path | None, 
 
 
 def privacy_audit_command(synthetic: str | Path, reference: str | Path, recognizer: str | Path | None,
-                          out: str | Path, progress: bool = True, partition: str | Path | None = None
-                          ) -> dict[str, Any]:
+                          out: str | Path, progress: bool = True, partition: str | Path | None = None,
+                          frames_limit: int | None = None) -> dict[str, Any]:
     """`gaitcraft privacy-audit`: audit every identity of a synthetic tree against `reference`
-    (`resolve_reference`) and write `out/report.md`, `out/report.json`, `out/histogram.png`."""
+    (`resolve_reference`) and write `out/report.md`, `out/report.json`, `out/histogram.png`. Every sequence,
+    synthetic and reference, is read with the same `frames_limit` (None: the recognizer's own)."""
     from eval.evaluation.privacy import write_report
     from gaitcraft.splits import open_split
 
     rec = resolve_recognizer(recognizer)
     ref = resolve_reference(reference, partition)
-    syn = embed(rec, open_split(synthetic, "all"), progress=progress)
-    train, held, gallery = reference_sets(ref, rec, progress)
+    syn = embed(rec, open_split(synthetic, "all"), progress=progress, frames_limit=frames_limit)
+    train, held, gallery = reference_sets(ref, rec, progress, frames_limit)
     result = audit(syn, train, held)
-    result.update(synthetic=str(synthetic), reference=str(ref.tree), recognizer=str(rec), gallery=gallery)
+    result.update(synthetic=str(synthetic), reference=str(ref.tree), recognizer=str(rec), gallery=gallery,
+                  frames_limit=frames_limit or "the recognizer's")
     write_report(out, result)
     print(f"re-identification rate {result['rate']:.2f}% of {result['identities']} novel identities at the "
           f"FAR={result['far'] * 100:g}% threshold {result['threshold']:.4f} -> {Path(out) / 'report.md'}")
