@@ -149,6 +149,7 @@ def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tm
     assert main([*args[:-2], "--frames-limit", "1", "--out", str(tmp_path / "audit1")]) == 0
     audit1 = json.loads((tmp_path / "audit1" / "report.json").read_text())
     assert audit1["frames_limit"] == 1 and audit["frames_limit"] == "the recognizer's"
+    assert "frames read per sequence: 1" in (tmp_path / "audit1" / "report.md").read_text()
     assert [r["identity"] for r in audit1["per_identity"]] == [r["identity"] for r in audit["per_identity"]]
     assert [r["distance"] for r in audit1["per_identity"]] != [r["distance"] for r in audit["per_identity"]]
     capsys.readouterr()

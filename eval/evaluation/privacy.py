@@ -96,7 +96,8 @@ def format_report(result: dict[str, Any]) -> str:
     """Markdown report of a privacy audit."""
     lines = ["# Privacy audit", "",
              f"- synthetic: `{result.get('synthetic', '?')}`; reference: `{result.get('reference', '?')}`; "
-             f"recognizer: `{result.get('recognizer', '?')}`",
+             f"recognizer: `{result.get('recognizer', '?')}`"
+             + (f", frames read per sequence: {result['frames_limit']}" if "frames_limit" in result else ""),
              *([f"- gallery: the {g['identities']} training identities of `{g['tree']}` ({g['split']}); threshold "
                 f"set on {g['held_out']} held-out identities"] if (g := result.get("gallery")) else []),
              f"- FAR={result['far'] * 100:g}% threshold on identity-template distances: {result['threshold']:.4f}",
