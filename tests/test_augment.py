@@ -160,18 +160,27 @@ def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tm
     out = tmp_path / "ds"
     args = ["synth", "--model", str(model), "--out", str(out), "--identities", "2", "--types", "nm:2", "--views",
             "0,90", "--frames", "6", "--steps", "2", "--reference", str(experiment / "real"), "--recognizer",
-            str(run), "--prune", "0.25", "--drop-reidentified"]
+            str(run), "--prune", "0.25", "--drop-reidentified", "--frames-limit", "4"]
     assert main(args) == 0
     curation = json.loads((out / ".synth" / "curation.json").read_text())
     privacy = json.loads((out / ".synth" / "privacy.json").read_text())
+    assert privacy["frames_limit"] == 4
     kept = (out / "manifest.jsonl").read_text().splitlines()
     dropped_seqs = 4 * len(privacy["dropped"])
     assert len(curation["pruned"]) == round(0.25 * (8 - dropped_seqs))
     assert len(kept) == 8 - dropped_seqs - len(curation["pruned"])
     card = (out / "README.md").read_text()
     assert "re-identification rate:" in card and f"pruned: {len(curation['pruned'])}" in card
+    assert "frames the recognizer read per sequence: 4" in card
     assert main(args) == 0  # a rerun of the finished folder changes nothing
     assert (out / "manifest.jsonl").read_text().splitlines() == kept
+    # a frame limit with nothing to read frames for is a mistake, said before any generation
+    capsys.readouterr()
+    no_checks = tmp_path / "no_checks"
+    assert main(["synth", "--model", str(model), "--out", str(no_checks), "--identities", "2", "--frames-limit", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "give --reference, --recognizer or --prune with it" in err
+    assert not no_checks.exists()
 
 
 def test_every_identity_dropped_leaves_an_empty_dataset(experiment, tmp_path, monkeypatch):

@@ -81,21 +81,23 @@ def reference_sets(reference: Reference, recognizer: Path, progress: bool, frame
 def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str | Path,
                   reference: Reference | str | Path | None,
                   recognizer: str | Path, prune: float = 0.0, drop_reidentified: bool = False,
-                  progress: bool = True) -> dict[str, Any]:
+                  progress: bool = True, frames_limit: int | None = None) -> dict[str, Any]:
     """Audit privacy (when `reference` is given) and curate the sequences of `index`, leaving out subjects named
     in `excluded`. Writes only its figure (`figures/privacy_histogram.png`) and returns the results:
     {'privacy': audit result with 'dropped' (identities to drop when `drop_reidentified`), 'curation': curation
-    result with 'pruned' (sequences to leave out)}."""
-    syn = embed(recognizer, index, progress=progress)
+    result with 'pruned' (sequences to leave out)}. Every sequence, synthetic and reference, is embedded from up
+    to `frames_limit` frames (None: the recognizer's own)."""
+    syn = embed(recognizer, index, progress=progress, frames_limit=frames_limit)
     skip = set(excluded)
     out: dict[str, Any] = {}
     if reference is not None:
         ref = reference if isinstance(reference, Reference) else resolve_reference(reference)
-        train, held, gallery = reference_sets(ref, recognizer, progress)
+        train, held, gallery = reference_sets(ref, recognizer, progress, frames_limit)
         result = audit(syn, train, held)
         dropped = reidentified(result) if drop_reidentified else []
         skip.update(dropped)
-        result.update(recognizer=str(recognizer), reference=str(ref.tree), gallery=gallery, dropped=dropped)
+        result.update(recognizer=str(recognizer), reference=str(ref.tree), gallery=gallery, dropped=dropped,
+                      frames_limit=frames_limit or "the recognizer's")
         write_histogram(Path(figures) / "privacy_histogram.png", result)
         out["privacy"] = result
     keep = np.array([lab.subject not in skip for lab in syn.labels], bool)
@@ -107,16 +109,16 @@ def check_dataset(index: DatasetIndex, excluded: Collection[str], figures: str |
 
 
 def dataset_checks(reference: str | Path | None, recognizer: str | Path | None, prune: float = 0.0,
-                   drop_reidentified: bool = False, progress: bool = True, partition: str | Path | None = None
-                   ) -> Callable[[DatasetIndex, Collection[str], Path], dict[str, Any]]:
+                   drop_reidentified: bool = False, progress: bool = True, partition: str | Path | None = None,
+                   frames_limit: int | None = None) -> Callable[[DatasetIndex, Collection[str], Path], dict[str, Any]]:
     """The checks a dataset builder runs on its finished sequences, as one call `(index, excluded, figures) ->
     results` (see `check_dataset`). The recognizer and the reference (`resolve_reference`: a tree split by
     `partition`, or a generator's run or model folder) are resolved here, so a missing one fails before any
-    generation."""
+    generation. `frames_limit`: as in `check_dataset`."""
     rec = resolve_recognizer(recognizer)
     ref = resolve_reference(reference, partition) if reference is not None else None
     return functools.partial(check_dataset, reference=ref, recognizer=rec, prune=prune,
-                             drop_reidentified=drop_reidentified, progress=progress)
+                             drop_reidentified=drop_reidentified, progress=progress, frames_limit=frames_limit)
 
 
 def privacy_audit_command(synthetic: str | Path, reference: str | Path, recognizer: str | Path | None,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 def add_parser(sub, name: str, summary: str):
     """Register `privacy-audit`."""
+    from gaitcraft.arguments import add_frames_limit_argument
+
     p = sub.add_parser(name, help=summary, description=(
         "For every identity of the synthetic tree, the nearest training identity (identity templates = mean "
         "recognizer embedding) and its distance against the recognizer's FAR=1% threshold, set on the "
@@ -21,10 +23,7 @@ def add_parser(sub, name: str, summary: str):
                    help="split of a --reference TREE: an OpenGait partition JSON or casia-b / oumvlp (default: the "
                         "tree's partition.json)")
     p.add_argument("--recognizer", help="recognizer run folder or OpenGait .pt (default: assets/models/recognizer)")
-    p.add_argument("--frames-limit", type=int, metavar="N",
-                   help="read up to N frames spread evenly over each sequence, synthetic and reference alike "
-                        "(default: the recognizer's eval.frames_limit); 30 embeds a long real reference tree "
-                        "several times faster")
+    add_frames_limit_argument(p, "the audit")
     p.add_argument("--out", required=True, help="report folder")
     return p
 
@@ -32,10 +31,9 @@ def add_parser(sub, name: str, summary: str):
 def run(args) -> int:
     """Run the audit."""
     from eval.evaluation.synthetic_checks import privacy_audit_command
-    from gaitcraft.errors import ConfigError
+    from gaitcraft.arguments import require_at_least_one
 
-    if args.frames_limit is not None and args.frames_limit < 1:
-        raise ConfigError(f"--frames-limit must be at least 1, got {args.frames_limit}")
+    require_at_least_one(args, "frames_limit")
     privacy_audit_command(args.synthetic, args.reference, args.recognizer, args.out, partition=args.partition,
                           frames_limit=args.frames_limit)
     return 0

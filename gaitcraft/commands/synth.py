@@ -13,6 +13,8 @@ SPEC_FLAGS = {"identities": "identities", "types": "types", "views": "views", "f
 
 def add_parser(sub, name: str, summary: str):
     """Register `synth`."""
+    from gaitcraft.arguments import add_frames_limit_argument
+
     p = sub.add_parser(name, help=summary, description=(
         "Generate N novel identities x sequence types x views from a trained generator into an OpenGait tree "
         "with manifest.jsonl (labels + provenance: model sha256, seeds, identity recipe), partition.json (all "
@@ -56,6 +58,7 @@ def add_parser(sub, name: str, summary: str):
                    help="split of a --reference TREE: an OpenGait partition JSON or casia-b / oumvlp (default: "
                         "the tree's partition.json; with none, the whole tree is gallery and threshold set)")
     p.add_argument("--recognizer", help="recognizer run folder (default: assets/models/recognizer)")
+    add_frames_limit_argument(p, "the privacy audit and curation")
     p.add_argument("--drop-reidentified", action="store_true", help="drop identities under the FAR=1%% threshold")
     p.add_argument("--prune", type=float, nargs="?", const=0.2, default=None, metavar="F",
                    help="prune the least informative fraction F of sequences (default 0.2 when given), ranked by "
@@ -75,14 +78,20 @@ def spec_from_args(args):
 
 def run(args) -> int:
     """Check, then generate, audit/curate and finalize (`synth_datasets.generated.build.build`)."""
+    from gaitcraft.arguments import require_at_least_one
+    from gaitcraft.errors import ConfigError
     from synth_datasets.generated.build import build
 
+    require_at_least_one(args, "frames_limit")
     spec = spec_from_args(args)
     checks = None
     if args.reference is not None or args.prune is not None or args.recognizer is not None:
         from eval.evaluation.synthetic_checks import dataset_checks
 
         checks = dataset_checks(args.reference, args.recognizer, args.prune or 0.0, args.drop_reidentified,
-                                partition=args.reference_partition)
+                                partition=args.reference_partition, frames_limit=args.frames_limit)
+    elif args.frames_limit is not None:
+        raise ConfigError("--frames-limit sets what the recognizer reads in the privacy audit and curation: give "
+                          "--reference, --recognizer or --prune with it")
     build(spec, args.model, args.out, args.batch, checks=checks)
     return 0

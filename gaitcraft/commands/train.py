@@ -42,14 +42,12 @@ def run(args) -> int:
     from diffusion.clips import training_loader
     from diffusion.config import load_config
     from diffusion.training import StepLimits, train
-    from gaitcraft.errors import ConfigError
+    from gaitcraft.arguments import require_at_least_one
     from gaitcraft.factors import factors
     from gaitcraft.splits import select_training
     from gaitcraft.training_data import describe_training_data
 
-    for flag in ("max_steps", "max_ae_steps", "max_unet_steps"):
-        if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    require_at_least_one(args, "max_steps", "max_ae_steps", "max_unet_steps")
     cfg = load_config(args.config)
     split = select_training(args.data, args.partition, args.allow_test_ids)
     for line in split.notes(args.data):

@@ -62,6 +62,8 @@ def _privacy_section(privacy: dict[str, Any] | None, data: dict[str, Any] | None
     if gallery:
         lines.append(f"- gallery: the {gallery['identities']} training identities of `{gallery['tree']}` "
                      f"({gallery['split']}); threshold set on {gallery['held_out']} held-out identities")
+    if "frames_limit" in privacy:
+        lines.append(f"- frames the recognizer read per sequence: {privacy['frames_limit']}")
     lines += [f"- FAR={privacy['far'] * 100:g}% threshold (identity-template distance): {privacy['threshold']:.4f}",
               f"- re-identification rate: {privacy['rate']:.2f}% of {privacy['identities']} novel identities "
               f"({reid} re-identified: their nearest training identity is closer than the threshold)"]
