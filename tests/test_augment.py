@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from eval.evaluation.augment_experiment import augmented_config, combine, experiment_config, mean_rank1
+from eval.evaluation.augment_experiment import (
+    augmented_config,
+    combine,
+    experiment_config,
+    mean_rank1,
+    merge_synthetic,
+)
 from eval.training.train_loop import pk_sampler
 from gaitcraft.cli import main
 from gaitcraft.dataset import DatasetIndex
@@ -136,6 +142,26 @@ def test_arms_in_separate_processes_then_the_report(experiment, tmp_path, capsys
     with pytest.raises(SystemExit):  # argparse lists the valid arms
         main(["augment-experiment", *syn, *common, "--arm", "synthetic"])
     assert "invalid choice: 'synthetic'" in capsys.readouterr().err
+
+
+def test_several_synthetic_trees_train_as_one_source(experiment, tmp_path, capsys):
+    walkers = tree(tmp_path / "walkers", [(["p001"], ("nm-01", "nm-02"))], "procedural", ["p001"], [])
+    rep = tmp_path / "mixed"
+    common = ["--real", str(experiment / "real"), "--out", str(rep), "--config", str(experiment / "tiny.yaml"),
+              "--steps", "2", "--synthetic-per-batch", "1"]
+    assert main(["augment-experiment", "--synthetic", str(experiment / "syn"), str(walkers), *common]) == 0
+    result = json.loads((rep / "report.json").read_text())
+    assert result["runs"]["real+synthetic"]["train"]["identities"] == 4 + 2 + 1
+    assert result["synthetic"] == f"{experiment / 'syn'} + {walkers}"
+    assert f"synthetic: `{experiment / 'syn'} + {walkers}`" in (rep / "report.md").read_text()
+    assert {r.labels.subject for r in merge_synthetic([experiment / "syn", walkers])} == {"syn0001", "syn0002", "p001"}
+    # the same people twice would train as one: refused in one line that names the tree
+    capsys.readouterr()
+    again = ["augment-experiment", "--synthetic", str(experiment / "syn"), str(experiment / "syn"), *common[:3],
+             str(tmp_path / "twice"), *common[4:]]
+    assert main(again) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "subject syn0001 is also in the synthetic tree" in err and str(experiment / "syn") in err
 
 
 def test_privacy_audit_and_synth_checks_with_a_trained_recognizer(experiment, tmp_path, capsys):

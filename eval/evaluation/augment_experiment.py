@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,22 @@ def combine(real: DatasetIndex, synthetic: DatasetIndex, real_source: str = REAL
         return [dataclasses.replace(r, labels=dataclasses.replace(r.labels, source=source)) for r in index.records]
 
     return DatasetIndex(relabel(real, real_source) + relabel(synthetic, synthetic_source))
+
+
+def merge_synthetic(trees: Sequence[str | Path]) -> DatasetIndex:
+    """The training identities of every synthetic tree (the TRAIN_SET of its partition.json, else all of it) as
+    one index. A subject id in two trees is an error: the two people would train as one."""
+    merged: list = []
+    owner: dict[str, str] = {}
+    for tree in trees:
+        index = select_training(tree, default=ALL).index
+        for subject in sorted(set(index.values("subject"))):
+            if subject in owner:
+                raise DataError(f"subject {subject} is also in the synthetic tree {owner[subject]}; give one of them "
+                                "another prefix (gaitcraft synth --prefix)", tree)
+            owner[subject] = str(tree)
+        merged += index.records
+    return DatasetIndex(merged)
 
 
 def experiment_config(config: str | Path | RecognizerConfig, steps: int | None = None,
@@ -81,7 +98,7 @@ def probe_sets_for(index: DatasetIndex) -> dict[str, tuple[str, ...]]:
     return {k: v for k, v in CASIA_B_PROBES.items() if types & set(v)}
 
 
-def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, config: str | Path = "gaitbase_cpu_small",
+def run_experiment(real: str | Path, synthetic: str | Path | Sequence[str | Path], out: str | Path, config: str | Path = "gaitbase_cpu_small",
                    steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
                    progress: bool = True, balance_sources: bool = False,
                    synthetic_per_batch: int | None = None, seed: int | None = None,
@@ -93,7 +110,8 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
     can go in two processes; a later call without `arm` resumes both finished runs and writes the report.
     The real tree's split (`partition`, else its partition.json; see `gaitcraft.partition`) gives the training
     and test identities; the synthetic tree trains on its partition.json's TRAIN_SET, or on every identity when
-    it has none (none of its identities is ever tested on)."""
+    it has none (none of its identities is ever tested on). Several synthetic trees train as one synthetic source
+    (`merge_synthetic`)."""
     if arm is not None and arm not in RUNS:
         raise ConfigError(f"unknown arm {arm!r}; valid: {', '.join(RUNS)}")
     out = Path(out)
@@ -103,7 +121,8 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
         print(line)
     real_train, real_test = real_split.index, evaluation_index(real, "test", partition, index=real_index)
     # the real-only arm never reads the synthetic tree, so it can start while that tree is still being generated
-    syn = select_training(synthetic, default=ALL).index if arm != "real" else None
+    trees = [synthetic] if isinstance(synthetic, (str, Path)) else list(synthetic)
+    syn = merge_synthetic(trees) if arm != "real" else None
     probes = probe_sets_for(real_test)
     if not probes:
         raise DataError("the real test split has no CASIA-B probe types (nm-05/06, bg-01/02, cl-01/02)", real)
@@ -114,7 +133,7 @@ def run_experiment(real: str | Path, synthetic: str | Path, out: str | Path, con
                               "per_source_mining": per_source_mining,
                               "balance_sources": cfg.train.source_balance, "synthetic_per_batch": synthetic_per_batch,
                               "augmented_config": configs["real+synthetic"].to_dict(),
-                              "real": str(real), "synthetic": str(synthetic), "split": real_split.partition.source,
+                              "real": str(real), "synthetic": " + ".join(map(str, trees)), "split": real_split.partition.source,
                               "runs": {}}
     for name in RUNS if arm is None else (arm,):
         run_dir = out / "runs" / name.replace("+", "_plus_")

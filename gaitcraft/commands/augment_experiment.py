@@ -15,8 +15,10 @@ def add_parser(sub, name: str, summary: str):
         "resume when rerun."))
     p.add_argument("--real", required=True, help="real tree; the TRAIN_SET of its split (--partition) trains, "
                    "its TEST_SET tests")
-    p.add_argument("--synthetic", required=True, help="synthetic tree, e.g. from gaitcraft synth (the TRAIN_SET of "
-                   "its partition.json; every identity when it has none)")
+    p.add_argument("--synthetic", required=True, nargs="+", metavar="TREE",
+                   help="synthetic tree, e.g. from gaitcraft synth (the TRAIN_SET of its partition.json; every identity "
+                        "when it has none); several trees (e.g. procedural walkers and a generator's people) train "
+                        "as one synthetic source, and must not share subject ids")
     p.add_argument("--out", required=True, help="report folder")
     p.add_argument("--config", default="gaitbase_cpu_small", help="recognizer config name or YAML file (default gaitbase_cpu_small)")
     p.add_argument("--steps", type=int, help="training steps of each run (default: the config's total_steps)")
