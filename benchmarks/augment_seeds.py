@@ -22,6 +22,14 @@ from eval.evaluation.seed_summary import read_reports, summarise  # noqa: E402
 from gaitcraft.io.atomic import atomic_save  # noqa: E402
 
 
+def spread(g: dict, f) -> str:
+    """The sd, standard error and interval cells of one `interval` summary; dashes for a single seed, which has no
+    spread to measure (its interval is not a zero-width one)."""
+    if g["n"] < 2:
+        return "– | – | – (one seed)"
+    return f"{g['sd']:.1f} | {g['se']:.1f} | {f(g['low'])} to {f(g['high'])}"
+
+
 def markdown(s: dict, figure: str) -> str:
     """The report: setup, the per-seed table and the interval table."""
     sets, pct = s["sets"], f"{s['level'] * 100:.0f} %"
@@ -41,11 +49,10 @@ def markdown(s: dict, figure: str) -> str:
     for k in [*sets, "mean"]:
         g = s["gain"][k]
         label = "**mean of NM/BG/CL**" if k == "mean" else k
-        lines.append(f"| {label} | {f(g['mean'])} | {g['sd']:.1f} | {g['se']:.1f} | {f(g['low'])} to {f(g['high'])} |")
+        lines.append(f"| {label} | {f(g['mean'])} | " + spread(g, f) + " |")
     for arm in ("real", "real+synthetic"):
         a = s["arms"][arm]
-        lines.append(f"| (mean rank-1, {arm}) | {a['mean']:.1f} | {a['sd']:.1f} | {a['se']:.1f} | "
-                     f"{a['low']:.1f} to {a['high']:.1f} |")
+        lines.append(f"| (mean rank-1, {arm}) | {a['mean']:.1f} | " + spread(a, lambda x: f"{x:.1f}") + " |")
     lines += ["", f"![gain per seed and its interval]({figure})", ""]
     return "\n".join(lines)
 

@@ -62,6 +62,10 @@ def test_cli_writes_report_and_says_one_line_on_a_missing_report(tmp_path, capsy
     text = (tmp_path / "out" / "seeds.md").read_text()
     assert "95 % interval" in text and (tmp_path / "out" / "seeds.png").stat().st_size > 1000
     assert json.loads((tmp_path / "out" / "seeds.json").read_text())["gain"]["mean"]["n"] == 3
+    # one seed has no spread: the report says so instead of printing a zero-width interval
+    assert main([folders[0], "--out", str(tmp_path / "one" / "seed.md")]) == 0
+    one = (tmp_path / "one" / "seed.md").read_text()
+    assert "– | – | – (one seed)" in one and " to " not in one.split("| gain over seeds")[1]
     capsys.readouterr()
     assert main([*folders, str(tmp_path / "nothing"), "--out", str(tmp_path / "x.md")]) == 2
     err = capsys.readouterr().err
