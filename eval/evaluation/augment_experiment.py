@@ -98,8 +98,9 @@ def probe_sets_for(index: DatasetIndex) -> dict[str, tuple[str, ...]]:
     return {k: v for k, v in CASIA_B_PROBES.items() if types & set(v)}
 
 
-def run_experiment(real: str | Path, synthetic: str | Path | Sequence[str | Path], out: str | Path, config: str | Path = "gaitbase_cpu_small",
-                   steps: int | None = None, per_source_mining: bool = False, partition: str | Path | None = None,
+def run_experiment(real: str | Path, synthetic: str | Path | Sequence[str | Path], out: str | Path,
+                   config: str | Path = "gaitbase_cpu_small", steps: int | None = None,
+                   per_source_mining: bool = False, partition: str | Path | None = None,
                    progress: bool = True, balance_sources: bool = False,
                    synthetic_per_batch: int | None = None, seed: int | None = None,
                    arm: str | None = None, allow_test_ids: bool = False) -> dict[str, Any]:
@@ -133,7 +134,8 @@ def run_experiment(real: str | Path, synthetic: str | Path | Sequence[str | Path
                               "per_source_mining": per_source_mining,
                               "balance_sources": cfg.train.source_balance, "synthetic_per_batch": synthetic_per_batch,
                               "augmented_config": configs["real+synthetic"].to_dict(),
-                              "real": str(real), "synthetic": " + ".join(map(str, trees)), "split": real_split.partition.source,
+                              "real": str(real), "synthetic": " + ".join(map(str, trees)),
+                              "split": real_split.partition.source,
                               "runs": {}}
     for name in RUNS if arm is None else (arm,):
         run_dir = out / "runs" / name.replace("+", "_plus_")
