@@ -19,6 +19,16 @@ def write_report(out: Path, data: dict, markdown: str) -> None:
     atomic_write_text(out, markdown)
 
 
+def write_report_with_figure(out: Path, data: dict, figure: Callable[[Path], None],
+                             markdown: Callable[[str], str]) -> Path:
+    """`out` (Markdown from `markdown(figure file name)`), `out.json` (`data`) and the figure `out.png` drawn by
+    `figure(path)`; returns `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure(out.with_suffix(".png"))
+    write_report(out, data, markdown(out.with_suffix(".png").name))
+    return out
+
+
 def report_main(work: Callable[[], Path]) -> int:
     """Run `work` (which writes a report and returns its path) and print the report: 0; on a GaitCraft error or an
     OS fault (unreadable input, read-only folder, full disk), one line on stderr: 2."""

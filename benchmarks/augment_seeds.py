@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
-from benchmarks._report_files import report_main, write_report  # noqa: E402
+from benchmarks._report_files import report_main, write_report_with_figure  # noqa: E402
 from eval.evaluation.seed_summary import read_reports, summarise  # noqa: E402
 from gaitcraft.io.atomic import atomic_save  # noqa: E402
 
@@ -91,10 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> Path:
         summary = summarise(read_reports(args.folders), args.level)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_figure(out.with_suffix(".png"), summary)
-        write_report(out, summary, markdown(summary, out.with_suffix(".png").name))
-        return out
+        return write_report_with_figure(out, summary, lambda png: write_figure(png, summary),
+                                        lambda name: markdown(summary, name))
 
     return report_main(work)
 

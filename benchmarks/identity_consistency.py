@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
-from benchmarks._report_files import report_main, write_report  # noqa: E402
+from benchmarks._report_files import report_main, write_report_with_figure  # noqa: E402
 from gaitcraft.errors import ConfigError, DataError  # noqa: E402
 
 REAL_LABEL = "real test ids (reference)"
@@ -151,11 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: embedding {len(index)} sequences")
             emb = embed(args.recognizer, index, cache=args.cache or True, frames_limit=args.frames_limit)
             result["sets"][label] = {"tree": str(tree), **score_set(emb, args.ids, args.draws, args.seed)}
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_figure(out.with_suffix(".png"), result)
-        write_report(out, result, markdown(result, out.with_suffix(".png").name))
-        return out
+        return write_report_with_figure(Path(args.out), result, lambda png: write_figure(png, result),
+                                        lambda name: markdown(result, name))
 
     return report_main(work)
 
