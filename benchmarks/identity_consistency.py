@@ -138,12 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"--ids must be at least 2 and --draws, --frames-limit at least 1; got {args.ids}, "
                               f"{args.draws}, {args.frames_limit}")
         types = [t.strip() for t in args.types.split(",") if t.strip()]
-        trees = dict(parse_set(s) for s in args.set)
-        if args.real:
-            trees[REAL_LABEL] = args.real
+        sets = [(*parse_set(s), False) for s in args.set] + ([(REAL_LABEL, args.real, True)] if args.real else [])
+        labels = [label for label, _, _ in sets]
+        if len(set(labels)) < len(labels):
+            raise ConfigError(f"every set needs its own label, got {', '.join(labels)}")
         result = {"args": {**vars(args), "types": types}, "sets": {}}
-        for label, tree in trees.items():
-            index = (evaluation_index(tree, "test", args.partition) if label == REAL_LABEL
+        for label, tree, real in sets:
+            index = (evaluation_index(tree, "test", args.partition) if real
                      else select_training(tree, default=ALL).index)
             index = index.filter(seq_types=types)
             if not len(index):

@@ -80,6 +80,8 @@ def test_report_of_a_set_beside_the_real_test_ids(trees, tmp_path, capsys):
     # a set that is not LABEL=TREE, or a tree without the asked types, is one line and exit 2
     assert main(["--set", str(syn), "--recognizer", RECOGNIZER, "--out", str(out)]) == 2
     assert "--set takes LABEL=TREE" in capsys.readouterr().err
+    assert main(["--set", f"w={syn}", "--set", f"w={real}", "--recognizer", RECOGNIZER, "--out", str(out)]) == 2
+    assert "every set needs its own label, got w, w" in capsys.readouterr().err
     assert main(["--set", f"w={syn}", "--types", "nm-09", "--recognizer", RECOGNIZER, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no sequences of types nm-09" in err and str(syn) in err
