@@ -24,7 +24,8 @@ def machine_line() -> str:
     try:
         import torch
 
-        tv = f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        tv = f", torch {torch.__version__} ({threads} thread{'s' * (threads != 1)})"
     except ImportError:
         tv = ""
     return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {sys.version.split()[0]}{tv}"
