@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eval.models.gaitbase_config import GaitBaseArchitecture
+from eval.training.silhouette_augment import AugmentSection
 from gaitcraft.errors import ConfigError
 from gaitcraft.factors import classifier_heads
 from gaitcraft.precision import MIXED_PRECISIONS
@@ -90,9 +91,13 @@ class RecognizerConfig(TrainingConfig):
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
     eval: EvalSection = field(default_factory=EvalSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)  # off unless a config asks for it
 
     def check(self) -> None:
         """Value checks beyond types."""
+        if self.kind == "fused_recognizer" and self.augment.active:
+            raise ConfigError("augment: the fused recognizer trains on silhouettes paired with their 3D bodies, "
+                              "which a changed silhouette no longer matches; leave augment out of its config")
         validate(self)
 
 
@@ -115,6 +120,7 @@ class ClassifierConfig(TrainingConfig):
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
     eval: EmbedSection = field(default_factory=EmbedSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)  # off unless a config asks for it
 
     def check(self) -> None:
         """Value checks beyond types."""

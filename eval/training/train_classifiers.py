@@ -11,6 +11,7 @@ from torch import nn
 
 from eval.models.attribute_classifier import AttributeClassifier, attribute_value
 from eval.training.recognizer_config import ClassifierConfig
+from eval.training.silhouette_augment import ClipAugmenter
 from eval.training.train_loop import run_loop, sgd_schedule, start_pk_run
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.training import load_config
@@ -27,8 +28,10 @@ def train_classifiers(config: ClassifierConfig | str | Path, index: DatasetIndex
     model = AttributeClassifier(cfg.model, {a: len(c) for a, c in classes.items()})
     optimizer, scheduler = sgd_schedule(model, cfg.optim)
 
+    augment = ClipAugmenter(cfg.augment, cfg.train.seed, pk.run.start_step, pk.run.accelerator.process_index)
+
     def step_fn(net: nn.Module, batch: dict[str, torch.Tensor]):
-        out = net(batch["sil"])
+        out = net(augment(batch["sil"]))  # clips [n, t, h, w]; unchanged when augment is off
         loss, info = 0.0, {}
         for a in classes:
             y = targets[a].to(batch["index"].device)[batch["index"]]

@@ -16,6 +16,7 @@ from eval.models.gaitbase import GaitBase
 from eval.models.gaitbase_config import model_config
 from eval.training.losses import cross_entropy_loss, triplet_loss
 from eval.training.recognizer_config import RecognizerConfig
+from eval.training.silhouette_augment import ClipAugmenter
 from eval.training.train_loop import run_loop, sgd_schedule, start_pk_run
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.training import load_config
@@ -40,11 +41,12 @@ def train(config: RecognizerConfig | str | Path, index: DatasetIndex, out_dir: s
     model = GaitBase(model_config(cfg, len(subjects)))
     optimizer, scheduler = sgd_schedule(model, cfg.optim)
     L = cfg.loss
+    augment = ClipAugmenter(cfg.augment, t.seed, pk.run.start_step, pk.run.accelerator.process_index)
 
     def step_fn(net: torch.nn.Module, batch: dict[str, torch.Tensor]):
         idx = batch["index"]
         y = labels.to(idx.device)[idx]
-        out = net(batch["sil"])  # embeddings [n, c, p], logits [n, classes, p]
+        out = net(augment(batch["sil"]))  # embeddings [n, c, p], logits [n, classes, p]
         src = source_ids.to(idx.device)[idx] if L.per_source_mining else None
         tri, tri_info = triplet_loss(out["embeddings"], y, L.triplet_margin, src)
         ce, ce_info = cross_entropy_loss(out["logits"], y, L.ce_scale, L.label_smoothing)
