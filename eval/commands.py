@@ -16,9 +16,12 @@ from gaitcraft.io.atomic import atomic_write_text
 from gaitcraft.splits import evaluation_index, training_index
 
 
-def _write_json(result: dict[str, Any], json_out: str | Path | None) -> None:
+def _write_json(result: dict[str, Any], json_out: str | Path | None, inputs: dict[str, Any] | None = None) -> None:
+    """`result` as JSON at `json_out` (if given), with `inputs` (what was read: tree, model, split) beside it, so
+    the file alone says what it scores."""
     if json_out:
-        atomic_write_text(json_out, json.dumps(result, indent=1, default=str))
+        atomic_write_text(json_out, json.dumps({**result, **({"inputs": inputs} if inputs else {})}, indent=1,
+                                               default=str))
         print(f"wrote {json_out}")
 
 
@@ -69,7 +72,8 @@ def recognizer_eval(data: str, checkpoint: str, protocol: str = "casia-b", json_
 
     result = evaluate(checkpoint, evaluation_index(data, split, partition), protocol, progress=progress)
     print(format_table(result))
-    _write_json(result, json_out)
+    _write_json(result, json_out, {"data": data, "checkpoint": checkpoint, "protocol": protocol, "split": split,
+                                   "partition": partition})
     return result
 
 
@@ -96,5 +100,5 @@ def classifiers_eval(data: str, checkpoint: str, json_out: str | None = None, pa
 
     result = evaluate_classifiers(checkpoint, evaluation_index(data, split, partition), progress=progress)
     print(format_table(result))
-    _write_json(result, json_out)
+    _write_json(result, json_out, {"data": data, "checkpoint": checkpoint, "split": split, "partition": partition})
     return result

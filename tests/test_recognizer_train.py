@@ -142,6 +142,12 @@ def test_attribute_classifiers_train_and_eval(tree, tmp_path):
     res = evaluate_classifiers(tmp_path / "cls", tree.filter(views=[90]), progress=False)
     assert set(res["attributes"]) == {"view", "clothing", "carry"} and res["sequences"] == 16
     assert "| view |" in format_table(res)
+    from eval.commands import classifiers_eval
+
+    classifiers_eval(str(tree.root), str(tmp_path / "cls"), str(tmp_path / "c.json"), split="all", progress=False)
+    written = json.loads((tmp_path / "c.json").read_text())
+    assert written["sequences"] == len(tree) and written["inputs"] == {
+        "data": str(tree.root), "checkpoint": str(tmp_path / "cls"), "split": "all", "partition": None}
     with pytest.raises(CheckpointError, match="not attribute classifiers"):
         train(tiny_config(total_steps=1), tree, tmp_path / "rec", progress=False)
         load_classifiers(tmp_path / "rec")
@@ -164,7 +170,10 @@ def test_cli_entry_points_use_the_partition(tree, tmp_path, capsys):
         recognizer_train(str(tree.root), str(tmp_path / "r2"), str(cfg), partition=str(tmp_path / "one.json"))
     res = recognizer_eval(str(tree.root), str(tmp_path / "run"), "generic", json_out=str(tmp_path / "r.json"),
                           split="all", progress=False)
-    assert json.loads((tmp_path / "r.json").read_text())["probe"] == res["probe"] == len(tree)
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert written["probe"] == res["probe"] == len(tree)
+    assert written["inputs"] == {"data": str(tree.root), "checkpoint": str(tmp_path / "run"), "protocol": "generic",
+                                 "split": "all", "partition": None}
     assert "mAP" in capsys.readouterr().out
 
 
