@@ -28,9 +28,13 @@ MIN_PART_FRAMES = 8
 
 
 def read_parts(model, view_classes: list, frames: np.ndarray, parts: int) -> list[float]:
-    """The view read in each of `parts` consecutive parts of `frames` [t, h, w] (0/255), then over all frames."""
+    """The view read in each of `parts` consecutive parts of `frames` [t, h, w] (0/255), then over all frames,
+    cut to the model's width as in training and evaluation."""
     import torch
 
+    from gaitcraft.pretreat import cut_width
+
+    frames = cut_width(frames) if frames.shape[-1] == 64 else frames  # [t, 64, 44]
     x = torch.from_numpy(frames.astype(np.float32) / 255.0)  # [t, h, w]
     bounds = np.linspace(0, len(frames), parts + 1).round().astype(int)
     clips = [x[a:b] for a, b in zip(bounds[:-1], bounds[1:])] + [x]

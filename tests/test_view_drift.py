@@ -38,3 +38,20 @@ def test_reads_each_part_and_the_whole_per_view(tree, tmp_path, capsys):
                  "--out", str(tmp_path / "x.md")]) == 2
     err = capsys.readouterr().err
     assert "--parts must be at least 1" in err and err.strip().count("\n") == 0
+
+
+def test_parts_are_read_at_the_width_the_classifier_was_trained_on():
+    import numpy as np
+    import torch
+
+    from benchmarks.view_drift import read_parts
+
+    seen = []
+
+    def model(x):
+        seen.append(tuple(x.shape))
+        return {"view": torch.tensor([[0.0, 1.0]])}
+
+    frames = np.zeros((24, 64, 64), np.uint8)
+    assert read_parts(model, [0.0, 90.0], frames, 3) == [90.0] * 4
+    assert seen == [(1, 8, 64, 44)] * 3 + [(1, 24, 64, 44)]
