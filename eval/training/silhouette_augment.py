@@ -1,12 +1,11 @@
-"""Silhouette domain randomization for classifiers trained on synthetic walkers.
+"""Silhouette domain randomization for classifiers (and recognizers) trained on synthetic walkers.
 
 A classifier trained on rendered silhouettes learns how thick our limbs are and how wide our walkers are, and
 real silhouettes differ in both: a background subtractor's threshold grows or eats the edges, and clothes and
 bodies vary. Drawing, per training clip, an edge threshold (each frame is smoothed over 3x3 pixels and cut at
 that level: below 0.5 the silhouette grows, above it shrinks) and a horizontal stretch makes those cues
-useless, so the classifier has to read the view from the shape itself.
-Each clip gets one draw for all its frames: the change belongs to the sequence, as a camera's or a
-segmenter's does.
+useless, so the classifier has to read the view from the shape itself. Each clip gets one draw for all its
+frames: the change belongs to the sequence, as a camera's or a segmenter's does.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from gaitcraft.errors import ConfigError
 
 #: keeps the augmentation's random stream apart from the run's other streams of the same seed
 AUGMENT_SALT = zlib.crc32(b"silhouette-augment")
+
 
 @dataclass(frozen=True)
 class AugmentSection:
