@@ -72,42 +72,29 @@ def pick(index, per_view: int, seed: int) -> list:
             for i in sorted(rng.choice(len(recs), min(per_view, len(recs)), replace=False))]
 
 
-def read_views(model, classes: list[float], clips: list[np.ndarray], bf16: bool) -> np.ndarray:
-    """The view each clip uint8 [t, 64, 44] is read as."""
-    import contextlib
-
-    import torch
-
-    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-    out = []
-    with torch.no_grad(), ctx:
-        for clip in clips:
-            out.append(classes[int(model(torch.from_numpy(clip)[None])["view"].float().argmax())])
-    return np.array(out)
-
-
 def robustness(runs: dict[str, str], records: list, changes: list[tuple[str, float]], frames_limit: int,
                bf16: bool) -> dict:
     """{label: {change: {'accuracy', 'per_view'}}} for each run on `records`, read after each change."""
     from eval.evaluation.classifiers import load_classifiers
+    from eval.evaluation.embed import even_frames, forward_sequences
     from gaitcraft.pretreat import cut_width
 
     truth = np.array([float(r.labels.view) for r in records])
     clips = []
     for rec in records:
-        f = rec.load()  # [t, 64, 64]
-        if len(f) > frames_limit:
-            f = f[np.linspace(0, len(f) - 1, frames_limit).round().astype(int)]
-        clips.append(cut_width(f))  # [t, 64, 44], as the classifiers read
+        frames = rec.load()  # [t, 64, 64]
+        clips.append(cut_width(frames[even_frames(len(frames), frames_limit)]))  # [t', 64, 44], as models read
     out = {}
     for label, run in runs.items():
         model, meta = load_classifiers(run)
-        classes = [float(v) for v in meta["classes"]["view"]]
+        classes = np.array([float(v) for v in meta["classes"]["view"]])
         out[label] = {}
         for kind, value in changes:
             name = kind if kind == "none" else f"{kind} {value:g}"
             log(f"{label}: {name}")
-            read = read_views(model, classes, [change_frames(c, kind, value) for c in clips], bf16)
+            changed = [change_frames(c, kind, value) for c in clips]
+            read = classes[forward_sequences(model, changed, frames_limit, meta["config"]["eval"]["batch_frames"],
+                                             bf16)["view"].argmax(1)]  # [n]
             out[label][name] = {"accuracy": round(float(np.mean(read == truth) * 100), 1),
                                 "per_view": {f"{v:g}": round(float(np.mean(read[truth == v] == v) * 100), 1)
                                              for v in sorted(set(truth))}}
