@@ -84,16 +84,16 @@ def robustness(runs: dict[str, str], records: list, changes: list[tuple[str, flo
     for rec in records:
         frames = rec.load()  # [t, 64, 64]
         clips.append(cut_width(frames[even_frames(len(frames), frames_limit)]))  # [t', 64, 44], as models read
+    changed = {kind if kind == "none" else f"{kind} {value:g}": [change_frames(c, kind, value) for c in clips]
+               for kind, value in changes}  # each change made once, read by every run
     out = {}
     for label, run in runs.items():
         model, meta = load_classifiers(run)
         classes = np.array([float(v) for v in meta["classes"]["view"]])
         out[label] = {}
-        for kind, value in changes:
-            name = kind if kind == "none" else f"{kind} {value:g}"
+        for name, changed_clips in changed.items():
             log(f"{label}: {name}")
-            changed = [change_frames(c, kind, value) for c in clips]
-            read = classes[forward_sequences(model, changed, frames_limit, meta["config"]["eval"]["batch_frames"],
+            read = classes[forward_sequences(model, changed_clips, frames_limit, meta["config"]["eval"]["batch_frames"],
                                              bf16)["view"].argmax(1)]  # [n]
             out[label][name] = {"accuracy": round(float(np.mean(read == truth) * 100), 1),
                                 "per_view": {f"{v:g}": round(float(np.mean(read[truth == v] == v) * 100), 1)
