@@ -168,6 +168,15 @@ def confusion_lines(title: str, confusion: dict) -> list[str]:
     return lines + [""]
 
 
+def add_reading_args(ap: argparse.ArgumentParser, verb: str, cached: str) -> None:
+    """The options every real-data seed benchmark shares: how a sequence is read, the cache, the report."""
+    ap.add_argument("--frames-limit", type=int, default=30,
+                    help="frames read per sequence, spread over it (default 30, as the real benchmark)")
+    ap.add_argument("--bf16", action="store_true", help=f"{verb} under bf16 autocast (as the real benchmark)")
+    ap.add_argument("--cache", help=f"{cached} cache folder (default: the GaitCraft cache)")
+    ap.add_argument("--out", required=True, help="Markdown report (its .json and .png twins beside it)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--real", required=True, help="a real OpenGait tree, e.g. CASIA-B")
@@ -179,11 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="also score each run with BatchNorm statistics of N unlabelled train-id sequences "
                          "(default 0: not)")
     ap.add_argument("--adapt-seed", type=int, default=0, help="seed of the draw of those sequences (default 0)")
-    ap.add_argument("--frames-limit", type=int, default=30,
-                    help="frames read per sequence, spread over it (default 30, as the real benchmark)")
-    ap.add_argument("--bf16", action="store_true", help="classify under bf16 autocast (as the real benchmark)")
-    ap.add_argument("--cache", help="classifier-output cache folder (default: the GaitCraft cache)")
-    ap.add_argument("--out", required=True, help="Markdown report (its .json and .png twins beside it)")
+    add_reading_args(ap, "classify", "classifier-output")
     args = ap.parse_args(argv)
 
     def work() -> Path:

@@ -171,11 +171,12 @@ def run_meta(run: str) -> dict:
         return {}
     s = meta.get("summary", {})
     return {"path": shown(run), "config": meta.get("config", {}).get("name"), "steps": meta.get("step"),
+            "seed": meta.get("config", {}).get("train", {}).get("seed"),
             "sequences": s.get("sequences"), "identities": s.get("identities"),
             "train_minutes": round(s["train_seconds"] / 60, 1) if "train_seconds" in s else None}
 
 
-def recognizer_embeddings(run: str, index: DatasetIndex, cache: Path, frames_limit: int,
+def recognizer_embeddings(run: str, index: DatasetIndex, cache: Path | bool, frames_limit: int,
                           bf16: bool) -> tuple[EmbeddingSet, str]:
     """(embeddings of every sequence of `index`, the run's distance metric), cached per weights and settings."""
     model, meta = load_recognizer(run)
@@ -206,7 +207,7 @@ def classifiers_section(runs: dict[str, str], real: DatasetIndex, cache: Path, o
     return result
 
 
-def recognizer_result(run: str, real: DatasetIndex, cache: Path, frames_limit: int, bf16: bool) -> dict:
+def recognizer_result(run: str, real: DatasetIndex, cache: Path | bool, frames_limit: int, bf16: bool) -> dict:
     """The CASIA-B protocol of one recognizer on the real test ids, with its run's meta and mean NM/BG/CL rank-1."""
     es, metric = recognizer_embeddings(run, real, cache, frames_limit, bf16)
     r = casia_b(es, metric=metric)

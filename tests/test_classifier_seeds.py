@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,16 +23,22 @@ from synth_datasets.procedural.spec import ProceduralSpec
 CLASSIFIERS = str(REPO_ROOT / "assets" / "models" / "classifiers")
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    """3 subjects x 10 types x 2 views of 12-frame walks, split 001 (train) / 002-003 (test)."""
-    root = tmp_path_factory.mktemp("seeds") / "tree"
-    spec = ProceduralSpec(subjects=3, types=tuple(parse_types("nm:6,bg:2,cl:2")), views=(0.0, 90.0),
+def standin_tree(folder: Path, subjects: int) -> tuple[Path, Path]:
+    """A tiny real-data stand-in: `subjects` x 10 CASIA-B types (nm 6, bg 2, cl 2) x 2 views of 12-frame noisy
+    walks in folder/tree, and a split (folder/split.json) with 001 training and every other subject testing."""
+    root = folder / "tree"
+    spec = ProceduralSpec(subjects=subjects, types=tuple(parse_types("nm:6,bg:2,cl:2")), views=(0.0, 90.0),
                           frames_min=12, frames_max=12, seed=0, walker="v2", noise="real")
     build_procedural(root, spec, workers=1, progress=False)
-    partition = root.parent / "split.json"
-    partition.write_text(json.dumps({"TRAIN_SET": ["001"], "TEST_SET": ["002", "003"]}))
+    partition = folder / "split.json"
+    partition.write_text(json.dumps({"TRAIN_SET": ["001"], "TEST_SET": [f"{i:03d}" for i in range(2, subjects + 1)]}))
     return root, partition
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    """3 subjects, split 001 (train) / 002-003 (test)."""
+    return standin_tree(tmp_path_factory.mktemp("seeds"), 3)
 
 
 def test_adapted_statistics_are_those_of_the_new_data(tree):
