@@ -106,8 +106,9 @@ def markdown(result: dict) -> str:
         lines += ["", f"Headline gain over {first}, paired by training seed (rank-1 points):", "",
                   "| arm | seeds | mean gain | sd | 95 % interval |", "|---|---|---:|---:|---|"]
         for label, g in gains:
-            lines.append(f"| {label} | {', '.join(str(s) for s in g['seeds'])} | {g['mean']:+.1f} | {g['sd']:.1f} "
-                         f"| {g['low']:+.1f} to {g['high']:+.1f} |")
+            spread = (f"{g['sd']:.1f} | {g['low']:+.1f} to {g['high']:+.1f}" if g["n"] > 1
+                      else "– | – (one seed)")
+            lines.append(f"| {label} | {', '.join(str(s) for s in g['seeds'])} | {g['mean']:+.1f} | {spread} |")
     views = result["views"]
     lines += ["", "Rank-1 per probe view, mean over each arm's runs (%):", "",
               "| probe | arm | " + " | ".join(views) + " |", "|---|---|" + "---:|" * len(views)]

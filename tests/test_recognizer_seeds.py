@@ -38,6 +38,7 @@ def test_report_ratio_spread_and_paired_gain(tree, tmp_path, capsys):
     assert "gain" not in a and result["views"] == ["000", "090"] and out.with_suffix(".png").is_file()
     text = out.read_text()
     assert "| b | **mean over 2 seeds** |" in text and "paired by training seed" in text
+    assert f"| b | {a['runs'][0]['seed']} | +0.0 | – | – (one seed) |" in text  # one shared seed: no interval
 
 
 def test_paired_gain_uses_shared_seeds_only():
