@@ -136,10 +136,11 @@ def markdown(result: dict) -> str:
             lines.append(f"| {label} | seed {r['seed']} (`{r['run']}`) | "
                          + " | ".join(fmt(r[k]) for k, _ in MEASURES) + " |")
         n = len(arm["runs"])
-        lines.append(f"| {label} | **mean over {n} seeds** | "
-                     + " | ".join(spread_cell(arm["spread"].get(k)) for k, _ in MEASURES) + " |")
-        lines.append(f"| {label} | ensemble of {n} | " + " | ".join(fmt(arm["ensemble"][k]) for k, _ in MEASURES)
-                     + " |")
+        if n > 1:  # one run is its own mean and ensemble
+            lines.append(f"| {label} | **mean over {n} seeds** | "
+                         + " | ".join(spread_cell(arm["spread"].get(k)) for k, _ in MEASURES) + " |")
+            lines.append(f"| {label} | ensemble of {n} | "
+                         + " | ".join(fmt(arm["ensemble"][k]) for k, _ in MEASURES) + " |")
         if "adapted_ensemble" in arm:
             lines.append(f"| {label} | adapted, mean over {n} seeds | "
                          + " | ".join(spread_cell(arm["adapted_spread"].get(k)) for k, _ in MEASURES) + " |")
@@ -153,7 +154,9 @@ def markdown(result: dict) -> str:
             lines.append(f"| {label} | {name} | " + " | ".join(fmt(x) for x in values) + " |")
     lines += ["", f"![view recall per true view]({Path(result['figure']).name})", ""]
     for label, arm in result["arms"].items():
-        lines += confusion_lines(f"{label}, ensemble of {len(arm['runs'])}", arm["ensemble"]["view_confusion"])
+        n = len(arm["runs"])
+        lines += confusion_lines(f"{label}, ensemble of {n}" if n > 1 else f"{label} run",
+                                 arm["ensemble"]["view_confusion"])
     return "\n".join(lines)
 
 
@@ -215,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             for i, r in enumerate(arm["runs"], 1):
                 name = f"seed {r['seed']}"
                 rows[name if name not in rows else f"{name} (run {i})"] = r["view_recall"]
-            rows["ensemble"] = arm["ensemble"]["view_recall"]
+            if len(arm["runs"]) > 1:
+                rows["ensemble"] = arm["ensemble"]["view_recall"]
             if "adapted_ensemble" in arm:
                 rows["adapted ensemble"] = arm["adapted_ensemble"]["view_recall"]
             per_view[label] = {name: [rec.get(str(float(v))) for v in views] for name, rec in rows.items()}
