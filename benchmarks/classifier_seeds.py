@@ -112,12 +112,13 @@ def fmt(v) -> str:
     return "–" if v is None else f"{v:.1f}"
 
 
-def spread_cell(s: dict | None) -> str:
+def spread_cell(s: dict | None, digits: int = 1) -> str:
+    """'mean ± sd [low, high]' of an `interval` summary, to `digits` decimals ('mean' alone for one value)."""
     if not s:
         return "–"
     if s["n"] == 1:
-        return f"{s['mean']:.1f}"
-    return f"{s['mean']:.1f} ± {s['sd']:.1f} [{s['low']:.1f}, {s['high']:.1f}]"
+        return f"{s['mean']:.{digits}f}"
+    return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f} [{s['low']:.{digits}f}, {s['high']:.{digits}f}]"
 
 
 def markdown(result: dict) -> str:

@@ -73,10 +73,13 @@ def paired_gain(arm: dict, base: dict) -> dict | None:
     return {"seeds": seeds, **interval([mine[s] - theirs[s] for s in seeds])}
 
 
-def fmt(v) -> str:
-    if v is None:
-        return "–"
-    return f"{v:.3f}" if abs(v) < 2 else f"{v:.1f}"
+def digits(column: str) -> int:
+    """Decimals a column is shown with: ratios to 3, rank-1 % to 1."""
+    return 3 if column == "ratio" else 1
+
+
+def fmt(v: float | None, column: str) -> str:
+    return "–" if v is None else f"{v:.{digits(column)}f}"
 
 
 def markdown(result: dict) -> str:
@@ -95,11 +98,10 @@ def markdown(result: dict) -> str:
     for label, arm in [(ref["label"], ref)] + list(result["arms"].items()):
         for r in arm["runs"]:
             lines.append(f"| {label} | seed {r['seed']} (`{r['run']}`) | "
-                         + " | ".join(fmt(r[k]) for k, _ in COLUMNS) + " |")
+                         + " | ".join(fmt(r[k], k) for k, _ in COLUMNS) + " |")
         if len(arm["runs"]) > 1:
             lines.append(f"| {label} | **mean over {len(arm['runs'])} seeds** | "
-                         + " | ".join(spread_cell(arm["spread"].get(k)) if k != "ratio" else ratio_cell(
-                             arm["spread"].get(k)) for k, _ in COLUMNS) + " |")
+                         + " | ".join(spread_cell(arm["spread"].get(k), digits(k)) for k, _ in COLUMNS) + " |")
     gains = [(label, arm["gain"]) for label, arm in result["arms"].items() if arm.get("gain")]
     if gains:
         first = next(iter(result["arms"]))
@@ -117,12 +119,6 @@ def markdown(result: dict) -> str:
             lines.append(f"| {p} | {label} | " + " | ".join(f"{x:.1f}" for x in arm["per_view"][p]) + " |")
     lines += ["", f"![rank-1 per probe view]({Path(result['figure']).name})", ""]
     return "\n".join(lines)
-
-
-def ratio_cell(s: dict | None) -> str:
-    if not s:
-        return "–"
-    return f"{s['mean']:.3f} ± {s['sd']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
 
 
 def main(argv: list[str] | None = None) -> int:
