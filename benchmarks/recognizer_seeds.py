@@ -85,6 +85,7 @@ def fmt(v: float | None, column: str) -> str:
 def markdown(result: dict) -> str:
     """The summary table (reference first), the paired gains and the per-view table."""
     ref = result["reference"]
+    every = [(ref["label"], ref), *result["arms"].items()]  # reference first, then the arms
     lines = [header("Recognizer seeds on real silhouettes"),
              f"- real test sequences: {result['test_sequences']} (`{result['real']}`, test ids of "
              f"{result['partition']}), each read as up to {result['frames_limit']} frames spread over it"
@@ -95,7 +96,7 @@ def markdown(result: dict) -> str:
              "- rank-1 %, CASIA-B protocol (gallery nm-01..04, identical views excluded); mean ± sd [95 % interval "
              "of the mean] over an arm's seeds", "",
              "| arm | run | " + " | ".join(t for _, t in COLUMNS) + " |", "|---|---|" + "---:|" * len(COLUMNS)]
-    for label, arm in [(ref["label"], ref)] + list(result["arms"].items()):
+    for label, arm in every:
         for r in arm["runs"]:
             lines.append(f"| {label} | seed {r['seed']} (`{r['run']}`) | "
                          + " | ".join(fmt(r[k], k) for k, _ in COLUMNS) + " |")
@@ -115,7 +116,7 @@ def markdown(result: dict) -> str:
     lines += ["", "Rank-1 per probe view, mean over each arm's runs (%):", "",
               "| probe | arm | " + " | ".join(views) + " |", "|---|---|" + "---:|" * len(views)]
     for p in PROBE_SETS:
-        for label, arm in [(ref["label"], ref)] + list(result["arms"].items()):
+        for label, arm in every:
             lines.append(f"| {p} | {label} | " + " | ".join(f"{x:.1f}" for x in arm["per_view"][p]) + " |")
     lines += ["", f"![rank-1 per probe view]({Path(result['figure']).name})", ""]
     return "\n".join(lines)
