@@ -10,7 +10,7 @@ import numpy as np
 
 from benchmarks._machine import header
 from eval.evaluation.report import format_casia_b
-from eval.evaluation.silhouette_stats import MIN_FRAMES
+from eval.evaluation.silhouette_stats import BANDS, MIN_FRAMES, mean_identity_spread
 
 PROBE_SETS = ("NM", "BG", "CL")
 CLASSIFIER_ATTRIBUTES = ("view", "clothing", "carry", "carry_detail")
@@ -204,7 +204,22 @@ def stats_lines(res: dict, labels: dict[str, str]) -> list[str]:
                        "not measured)" for k in sets)
     lines += ["", f"{counts}. Foreground: values > 127; width: the horizontal extent per frame; period: the first "
               "autocorrelation peak of width at lag >= 8. Figure: `silhouette_stats.png`.\n"]
-    return lines
+    return lines + spread_lines(res, labels, sets)
+
+
+def spread_lines(res: dict, labels: dict[str, str], sets: list[str]) -> list[str]:
+    """How far people differ, band by band, in each set: the identity cues a recognizer can learn from it."""
+    spread = {k: mean_identity_spread(res[k].get("identity_spread", {})) for k in sets}
+    sets = [k for k in sets if spread[k]]
+    if not sets:
+        return []
+    lines = ["Between-person spread of row widths, normal walks, mean over views (px; sd of the people's mean "
+             "widths, and in brackets the rms sd of one person's walks):\n",
+             "| band (rows) | " + " | ".join(labels[k] for k in sets) + " |", "|---|" + "---:|" * len(sets)]
+    for band, (a, b) in BANDS.items():
+        lines.append(f"| {band} ({a}-{b - 1}) | " + " | ".join(
+            f"{_f(spread[k][band]['between'], 2)} ({_f(spread[k][band]['within'], 2)})" for k in sets) + " |")
+    return lines + [""]
 
 
 def markdown(report: dict) -> str:

@@ -12,7 +12,14 @@ import pytest
 from benchmarks import real_casiab
 from eval.evaluation.classifier_confusion import bag_or_none, score
 from eval.evaluation.privacy import DEFAULT_RECOGNIZER
-from eval.evaluation.silhouette_stats import frame_widths, sequence_stats
+from eval.evaluation.silhouette_stats import (
+    BANDS,
+    band_widths,
+    frame_widths,
+    identity_spread,
+    mean_identity_spread,
+    sequence_stats,
+)
 from gaitcraft.dataset import DatasetIndex
 from gaitcraft.io.opengait_tree import write_opengait_sequence
 from gaitcraft.paths import REPO_ROOT
@@ -139,6 +146,9 @@ def test_recognizers_fgd_and_statistics_are_sane(report):
     md = (out / "report.md").read_text()
     for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### Timings"):
         assert heading in md
+    spread = stats["synthetic"]["identity_spread"]
+    assert set(spread) == {"000", "090"} and spread["090"]["subjects"] >= 2
+    assert "Between-person spread of row widths" in md and md.count("| head (2-9) |") == 1
     # one arm: no before/after table, the set is called 'synthetic'
     assert "before" not in r and "before_after" not in r and "Before / after" not in md
     assert r["labels"] == {"synthetic": "synthetic", "real": "real"} and set(stats["rows"]) == {"synthetic", "real"}
@@ -184,7 +194,7 @@ def test_two_arm_statistics_and_sheets_show_both_sets_beside_real(report, two_ar
     md = (out / "report.md").read_text()
     stats_md = md[md.index("### 4."):md.index("### 5.")]
     for label in ("old walker", "new walker", "real"):
-        assert stats_md.count(f"| {label} |") == 2  # one row per view
+        assert stats_md.count(f"° | {label} |") == 2  # one row per view
     from PIL import Image
 
     for sheet in r["contact_sheets"]:
@@ -242,6 +252,25 @@ def test_silhouette_stats_read_width_and_its_period():
     stats = sequence_stats(seq)
     assert stats.period == 10 and stats.frames == 60 and 0 < stats.foreground < 0.5
     assert sequence_stats(seq[:9]) is None  # too short to read a period from
+
+
+def test_band_widths_and_identity_spread_separate_people_from_walks():
+    frames = np.zeros((12, 64, 44), np.uint8)
+    frames[:, 2:10, 10:16] = 255  # a 6 px head
+    frames[:, 12:60, 8:20] = 255  # a 12 px body below it
+    bands = band_widths(frames)
+    assert bands[list(BANDS).index("head")] == 6.0 and bands[list(BANDS).index("shanks")] == 12.0
+    assert band_widths(np.zeros((12, 128, 88), np.uint8)) == ()  # bands are rows of 64-row frames
+    assert sequence_stats(frames).bands == bands
+    n = len(BANDS)
+    people = {"a": [(6.0,) * n, (8.0,) * n], "b": [(10.0,) * n, (12.0,) * n]}  # means 7 and 11, each walk +-1
+    spread = identity_spread(people)
+    assert spread["subjects"] == 2
+    assert spread["head"] == {"between": pytest.approx(2.0), "within": pytest.approx(1.0)}
+    assert identity_spread({"a": people["a"]}) is None  # one person: nothing to tell apart
+    mean = mean_identity_spread({"000": spread, "090": identity_spread({"a": [(6.0,) * n], "b": [(6.0,) * n]})})
+    assert mean["trunk"]["between"] == pytest.approx(1.0)  # (2 + 0) / 2
+    assert mean["trunk"]["within"] == pytest.approx(1.0)  # one walk each at 90: no within-person spread read there
 
 
 def test_run_meta_reads_a_run_folder_and_its_model_folder_alike(tmp_path):

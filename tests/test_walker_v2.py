@@ -258,6 +258,25 @@ def test_hair_grows_on_the_skull_not_the_face(anny_body, walks):
 
 
 @pytest.mark.slow
+def test_long_hair_falls_down_the_back_of_the_neck_not_the_front(anny_body, walks):
+    from mesh.accessories import hair_offsets
+
+    body = walks[4.0]
+    short = hair_offsets(body, anny_body, 0.03)  # [V]
+    assert np.array_equal(short, hair_offsets(body, anny_body, 0.03, 0.0))  # short hair is what it was
+    long = hair_offsets(body, anny_body, 0.03, 0.25)  # [V]
+    assert np.all(long >= short) and long.max() == pytest.approx(0.03)
+    v = body.vertices[0].numpy()
+    neck = anny_body.region_weights("neck") > 0.5
+    y = v[neck, 1]
+    back, front = np.flatnonzero(neck)[y > np.quantile(y, 0.8)], np.flatnonzero(neck)[y < np.quantile(y, 0.2)]
+    assert long[back].mean() > short[back].mean() + 0.01  # the body faces -Y: +Y is its back
+    assert long[front].max() == 0.0
+    legs = anny_body.region_weights("upper_legs") + anny_body.region_weights("lower_legs") > 0
+    assert np.all(long[legs] == 0.0)
+
+
+@pytest.mark.slow
 def test_v2_dataset_is_deterministic_and_v1_is_still_built(tmp_path):
     from synth_datasets.procedural.build import build_procedural
 

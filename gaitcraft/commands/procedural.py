@@ -36,6 +36,7 @@ def add_parser(sub, name: str, summary: str):
                    help="walker version: v2 is calibrated on real CASIA-B (bodies, stance, clothes, camera); "
                         "v3 is v2 filmed by static cameras, so the view drifts along the walk as CASIA-B's does; "
                         "v4 is v3 walking at CASIA-B's pace (faster, longer strides, wider arm swing); "
+                        "v5 is v3 with heads and tops as varied as real people's (bulky and long hair, loose tops); "
                         "v1 rebuilds datasets made with the first walker (default v2)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     return p
