@@ -8,7 +8,8 @@ hold up against real silhouettes. Writes report.md, report.json and PNG figures 
    ratio of their mean rank-1;
 3. FGD of the synthetic set against the real test sequences beside the real-vs-real floor (two disjoint halves
    of the real test ids), in the embedding of the recognizer trained on real train ids;
-4. per-view silhouette statistics of the synthetic set and the real test sequences side by side;
+4. per-view silhouette statistics of the synthetic set and the real test sequences side by side, and how far
+   their people differ from each other in row widths, body band by body band;
 5. contact sheets of synthetic and real walks at the same view and type, side by side.
 
     python benchmarks/real_casiab.py --real ~/data/casiab --synthetic work/data/procedural50 \\

@@ -322,8 +322,8 @@ def hair_offsets(body: BodyOutput, model: BodyModel, hair: float, length: float 
     """Per-vertex outward offset `[V]` (m) of `hair` metres of hair: on the head above the hairline (top,
     sides and back), none on the face. Measured in the head joint's frame on the first frame.
 
-    `length` > 0 is long hair: it also falls `length` metres below the nape, down the back of the neck and the
-    upper back (behind the ears' plane), thinning out towards its ends."""
+    `length` > 0 is long hair: it also falls `length` metres below the nape, down the back of the neck, the
+    shoulders and the upper back (behind `LONG_HAIR_FRONT`), thinning to half towards its ends."""
     hi = model.semantic_index("head")
     tf = body.bone_transforms[0, hi].double().numpy()  # [4, 4]
     loc = _local(body.vertices[0].double().numpy(), tf)  # [V, 3]

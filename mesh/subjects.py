@@ -1,6 +1,6 @@
 """Synthetic subjects of the procedural walker: body shape, gait style and their own bags, all from a seed.
 
-Four walker versions exist. 'v1' is the first walker (kept so that its datasets can be rebuilt byte for byte).
+Five walker versions exist. 'v1' is the first walker (kept so that its datasets can be rebuilt byte for byte).
 'v2', the default, is calibrated on real CASIA-B silhouettes: adult bodies across real builds, a narrower
 stance with relaxed wrists, each subject's own outfit (trousers, coat cut, hair), and CASIA-B's camera side and
 height. 'v3' is 'v2' (the same subjects, outfits and walks) filmed by CASIA-B's static cameras: the view label
