@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import load_file
 
 from eval.training.recognizer_config import ClassifierConfig
-from eval.training.silhouette_augment import AugmentSection, augment_clips, cut_edges, step_rng, stretch_x
+from eval.training.silhouette_augment import (AugmentSection, augment_clips, cut_edges, randomize_clips, step_rng,
+                                              stretch_x)
 from eval.training.train_classifiers import train_classifiers
 from gaitcraft.errors import ConfigError
 from gaitcraft.training import load_config
@@ -64,6 +65,20 @@ def test_augment_keeps_shape_dtype_and_binary_values_and_is_seeded():
     assert all(torch.equal(a[i, 0], a[i, j]) for i in range(6) for j in range(5))  # the same change every frame
 
 
+def test_share_changes_some_clips_and_says_which():
+    clips = box_clip(40, 2)
+    aug = AugmentSection(edge_threshold=(0.3, 0.7), x_scale=(0.85, 1.15), share=0.5)
+    out, changed = randomize_clips(clips, aug, step_rng(1, 2))
+    assert changed.dtype == torch.bool and changed.shape == (40,)
+    assert 5 < int(changed.sum()) < 35  # about half, by a coin per clip
+    assert all(torch.equal(out[i], clips[i]) for i in range(40) if not changed[i])
+    assert sum(not torch.equal(out[i], clips[i]) for i in range(40) if changed[i]) >= int(changed.sum()) - 2
+    # share 1 draws no coin: the clips are those the draws gave before share existed
+    full = AugmentSection(edge_threshold=(0.3, 0.7), x_scale=(0.85, 1.15))
+    out_full, changed_full = randomize_clips(clips, full, step_rng(1, 2))
+    assert bool(changed_full.all()) and torch.equal(out_full, augment_clips(clips, full, step_rng(1, 2)))
+
+
 @pytest.mark.parametrize("raw, match", [
     ({"edge_threshold": [0.7, 0.3]}, "edge_threshold"),
     ({"edge_threshold": [0.0, 0.5]}, "edge_threshold"),
@@ -71,6 +86,10 @@ def test_augment_keeps_shape_dtype_and_binary_values_and_is_seeded():
     ({"x_scale": [0.4, 1.0]}, "x_scale"),
     ({"x_scale": [1.2, 1.1]}, "x_scale"),
     ({"thickness": [1, 2]}, "unknown key"),
+    ({"share": 0.0}, "share"),
+    ({"share": 1.5}, "share"),
+    ({"x_scale": [0.9, 1.1], "heads": ["view"]}, "share below 1"),
+    ({"x_scale": [0.9, 1.1], "share": 0.5, "heads": ["gait"]}, "not among attributes"),
 ])
 def test_config_rejects_bad_ranges(tmp_path, raw, match):
     path = tmp_path / "c.yaml"
@@ -85,6 +104,29 @@ def test_shipped_augment_config_loads_with_randomization_on():
     base = load_config("attributes_procedural50_long", ClassifierConfig)
     assert cfg.augment.active and not base.augment.active
     assert dataclasses.replace(cfg, name=base.name, augment=base.augment) == base  # nothing else differs
+
+
+def test_view_only_config_differs_from_the_long_recipe_in_its_randomization_alone():
+    cfg = load_config("attributes_procedural50_long_augment_view", ClassifierConfig)
+    base = load_config("attributes_procedural50_long", ClassifierConfig)
+    assert cfg.augment.active and cfg.augment.heads == ("view",) and cfg.augment.share < 1
+    assert dataclasses.replace(cfg, name=base.name, augment=base.augment) == base
+
+
+def test_heads_decide_which_losses_see_changed_clips_and_the_run_resumes_exactly(tree, tmp_path):  # noqa: F811
+    cfg = load_config("attributes_cpu_small", ClassifierConfig)
+    aug = AugmentSection(edge_threshold=(0.3, 0.7), x_scale=(0.8, 1.2), share=0.5, heads=("view",))
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, channels=(16, 16, 16, 16), embed_dim=4),
+                              train=tiny_config(total_steps=4).train, augment=aug)
+    train_classifiers(cfg, tree, tmp_path / "a", max_steps=2, progress=False)
+    train_classifiers(cfg, tree, tmp_path / "a", progress=False)
+    train_classifiers(cfg, tree, tmp_path / "b", progress=False)
+    every_head = dataclasses.replace(cfg, augment=dataclasses.replace(aug, heads=()))
+    train_classifiers(every_head, tree, tmp_path / "c", progress=False)
+    wa, wb, wc = (load_file(tmp_path / r / "model" / "model.safetensors") for r in "abc")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    # the same clips and draws; only the clothing and carry losses differ, so their heads' weights differ
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa if k.startswith("heads.clothing"))
 
 
 def test_training_with_randomization_resumes_exactly_and_differs_from_without(tree, tmp_path):  # noqa: F811
@@ -112,6 +154,10 @@ def test_recognizer_trains_with_randomization_and_the_fused_recognizer_refuses_i
     train(tiny_config(total_steps=2), tree, tmp_path / "b", progress=False)
     wa, wb = (load_file(tmp_path / r / "model" / "model.safetensors") for r in "ab")
     assert not all(torch.equal(wa[k], wb[k]) for k in wa)
+    path = tmp_path / "heads.yaml"
+    path.write_text("kind: recognizer\nname: r\naugment:\n  x_scale: [0.9, 1.1]\n  share: 0.5\n  heads: [view]\n")
+    with pytest.raises(ConfigError, match="classifier heads"):
+        load_config(path, RecognizerConfig)
     path = tmp_path / "fused.yaml"
     path.write_text("kind: fused_recognizer\nname: f\naugment:\n  x_scale: [0.9, 1.1]\n")
     with pytest.raises(ConfigError, match="fused recognizer"):

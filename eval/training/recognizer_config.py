@@ -98,6 +98,8 @@ class RecognizerConfig(TrainingConfig):
         if self.kind == "fused_recognizer" and self.augment.active:
             raise ConfigError("augment: the fused recognizer trains on silhouettes paired with their 3D bodies, "
                               "which a changed silhouette no longer matches; leave augment out of its config")
+        if self.augment.heads:
+            raise ConfigError("augment.heads names classifier heads; a recognizer has one loss, so leave it out")
         validate(self)
 
 
@@ -127,6 +129,9 @@ class ClassifierConfig(TrainingConfig):
         bad = sorted(set(self.attributes) - set(classifier_heads()))
         if bad or not self.attributes:
             raise ConfigError(f"attributes {list(self.attributes)}; valid: {', '.join(classifier_heads())}")
+        stray = sorted(set(self.augment.heads) - set(self.attributes))
+        if stray:
+            raise ConfigError(f"augment.heads {stray} are not among attributes {list(self.attributes)}")
         validate(self)
 
 

@@ -6,6 +6,10 @@ bodies vary. Drawing, per training clip, an edge threshold (each frame is smooth
 that level: below 0.5 the silhouette grows, above it shrinks) and a horizontal stretch makes those cues
 useless, so the classifier has to read the view from the shape itself. Each clip gets one draw for all its
 frames: the change belongs to the sequence, as a camera's or a segmenter's does.
+
+The same draws that free the view from widths take the coat's cue away (a coat is partly a width), so a
+classifier config can randomize only a share of each batch (`share`) and let only some heads (`heads`, e.g. the
+view) learn from the changed clips; the other heads learn from the unchanged ones alone.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class AugmentSection:
 
     edge_threshold: tuple[float, ...] = ()  # [lo, hi] within (0, 1), drawn uniformly; () leaves edges alone
     x_scale: tuple[float, float] = (1.0, 1.0)  # [lo, hi] horizontal stretch about the image centre
+    share: float = 1.0  # share of each batch's clips that are changed (a coin per clip; 1 changes every clip)
+    heads: tuple[str, ...] = ()  # classifier heads that learn from changed clips; () = every head
 
     @property
     def active(self) -> bool:
@@ -42,6 +48,11 @@ class AugmentSection:
             raise ConfigError(f"augment.edge_threshold must be [lo, hi] with 0 < lo <= hi < 1; got {list(th)}")
         if len(xs) != 2 or not 0.5 < float(xs[0]) <= float(xs[1]) < 2.0:
             raise ConfigError(f"augment.x_scale must be [lo, hi] with 0.5 < lo <= hi < 2; got {list(xs)}")
+        if not 0.0 < float(self.share) <= 1.0:
+            raise ConfigError(f"augment.share must lie in (0, 1]; got {self.share}")
+        if self.heads and float(self.share) == 1.0:
+            raise ConfigError("augment.heads needs augment.share below 1: with every clip changed, the other heads "
+                              "would have no unchanged clip to learn from")
 
 
 def cut_edges(frames: torch.Tensor, threshold: float) -> torch.Tensor:
@@ -69,19 +80,29 @@ def step_rng(seed: int, step: int, rank: int = 0) -> np.random.Generator:
     return np.random.default_rng([seed, AUGMENT_SALT, rank, step])
 
 
-def augment_clips(sils: torch.Tensor, aug: AugmentSection, rng: np.random.Generator) -> torch.Tensor:
-    """Randomize a batch of binary clips uint8 [n, t, h, w] (0/255) per clip; returns the same shape and dtype
-    (the input itself, and no draw from `rng`, when `aug` is inactive)."""
-    if not aug.active:
-        return sils
+def randomize_clips(sils: torch.Tensor, aug: AugmentSection,
+                    rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Randomize a batch of binary clips uint8 [n, t, h, w] (0/255) per clip; returns the clips (same shape and
+    dtype) and which of them changed, bool [n]. An inactive `aug` returns the input itself and draws nothing;
+    with `share` 1 every clip changes and no coin is drawn, so such runs draw what they drew before `share`."""
     n = sils.shape[0]
+    if not aug.active:
+        return sils, torch.zeros(n, dtype=torch.bool)
     cuts = rng.uniform(*(map(float, aug.edge_threshold or (0.5, 0.5))), size=n)  # [n]
     scales = rng.uniform(float(aug.x_scale[0]), float(aug.x_scale[1]), size=n)  # [n]
-    x = sils.float() / 255.0  # [n, t, h, w]
-    out = torch.stack([stretch_x(x[i], float(scales[i])) for i in range(n)])
-    if aug.edge_threshold:
-        out = torch.stack([cut_edges(out[i], float(cuts[i])) for i in range(n)])
-    return (out > 0.5).to(torch.uint8) * 255
+    changed = np.ones(n, dtype=bool) if float(aug.share) == 1.0 else rng.random(n) < float(aug.share)  # [n]
+    out = sils.clone()
+    for i in np.flatnonzero(changed):
+        clip = stretch_x(sils[i].float() / 255.0, float(scales[i]))  # [t, h, w] in {0, 1}
+        if aug.edge_threshold:
+            clip = cut_edges(clip, float(cuts[i]))
+        out[i] = (clip > 0.5).to(torch.uint8) * 255
+    return out, torch.from_numpy(changed)
+
+
+def augment_clips(sils: torch.Tensor, aug: AugmentSection, rng: np.random.Generator) -> torch.Tensor:
+    """`randomize_clips` without the mask: the randomized clips uint8 [n, t, h, w]."""
+    return randomize_clips(sils, aug, rng)[0]
 
 
 class ClipAugmenter:
@@ -93,6 +114,10 @@ class ClipAugmenter:
 
     def __call__(self, sils: torch.Tensor) -> torch.Tensor:
         """This step's clips uint8 [n, t, h, w], randomized (`augment_clips`)."""
+        return self.draw(sils)[0]
+
+    def draw(self, sils: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """This step's clips uint8 [n, t, h, w] and which of them changed, bool [n] (`randomize_clips`)."""
         rng = step_rng(self.seed, self.step, self.rank)
         self.step += 1
-        return augment_clips(sils, self.aug, rng)
+        return randomize_clips(sils, self.aug, rng)

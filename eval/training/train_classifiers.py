@@ -29,13 +29,22 @@ def train_classifiers(config: ClassifierConfig | str | Path, index: DatasetIndex
     optimizer, scheduler = sgd_schedule(model, cfg.optim)
 
     augment = ClipAugmenter(cfg.augment, cfg.train.seed, pk.run.start_step, pk.run.accelerator.process_index)
+    learns_changed = set(cfg.augment.heads or classes)  # heads whose loss takes the randomized clips too
 
     def step_fn(net: nn.Module, batch: dict[str, torch.Tensor]):
-        out = net(augment(batch["sil"]))  # clips [n, t, h, w]; unchanged when augment is off
+        sils, changed = augment.draw(batch["sil"])  # clips [n, t, h, w]; changed [n] (all False when off)
+        out = net(sils)
+        changed = changed.to(batch["index"].device)
         loss, info = 0.0, {}
         for a in classes:
             y = targets[a].to(batch["index"].device)[batch["index"]]
-            loss = loss + nn.functional.cross_entropy(out[a].float(), y, label_smoothing=cfg.label_smoothing)
+            if a in learns_changed:
+                loss = loss + nn.functional.cross_entropy(out[a].float(), y, label_smoothing=cfg.label_smoothing)
+            else:  # the mean over the unchanged clips only
+                per_clip = nn.functional.cross_entropy(out[a].float(), y, label_smoothing=cfg.label_smoothing,
+                                                       reduction="none")  # [n]
+                keep = (~changed).to(per_clip.dtype)  # [n]
+                loss = loss + (per_clip * keep).sum() / keep.sum().clamp(min=1.0)
             info[f"acc_{a}"] = float((out[a].argmax(1) == y).float().mean())
         return loss, info
 
