@@ -11,8 +11,14 @@ import torch
 from safetensors.torch import load_file
 
 from eval.training.recognizer_config import ClassifierConfig
-from eval.training.silhouette_augment import (AugmentSection, augment_clips, cut_edges, randomize_clips, step_rng,
-                                              stretch_x)
+from eval.training.silhouette_augment import (
+    AugmentSection,
+    augment_clips,
+    cut_edges,
+    randomize_clips,
+    step_rng,
+    stretch_x,
+)
 from eval.training.train_classifiers import train_classifiers
 from gaitcraft.errors import ConfigError
 from gaitcraft.training import load_config
