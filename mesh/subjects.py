@@ -7,7 +7,8 @@ height. 'v3' is 'v2' (the same subjects, outfits and walks) filmed by CASIA-B's 
 holds mid-walk and the angle drifts along it. 'v4' is 'v3' walking at CASIA-B's pace: the same people and blends,
 faster, with longer strides and a wider arm swing (`mesh.gait_style.CASIAB_PACE`). 'v5' is 'v3' with heads and
 tops as varied as real people's: the same bodies, walks and cameras, with hair from cropped to bulky, long hair on
-some, and tops from fitted to loose (`mesh.accessories.sample_head_and_top`).
+some, and tops from fitted to loose (`mesh.accessories.sample_head_and_top`). 'v6' is 'v5' in slimmer trousers
+(`mesh.accessories.sample_slim_trousers`): the same people, hair, tops, walks and cameras.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import numpy as np
 
 from gaitcraft.errors import ConfigError
 from gaitcraft.vocab import BAGS, cycled_bag
-from mesh.accessories import Outfit, sample_head_and_top, sample_outfit
+from mesh.accessories import Outfit, sample_head_and_top, sample_outfit, sample_slim_trousers
 from mesh.body_model import sample_adult_phenotypes
 from mesh.camera import CASIA_B_SIDE
 from mesh.gait_style import CASIAB_PACE, GaitStyle, sample_posture, sample_style, with_pace
 
 #: Walker versions, oldest first: 'v1' is the first walker (kept so its datasets can be rebuilt byte for byte),
 #: 'v2' is calibrated on real CASIA-B silhouettes, 'v3' is 'v2' filmed by static cameras, 'v4' is 'v3' at
-#: CASIA-B's pace, 'v5' is 'v3' with real people's spread of heads and tops.
-WALKERS = ("v1", "v2", "v3", "v4", "v5")
+#: CASIA-B's pace, 'v5' is 'v3' with real people's spread of heads and tops, 'v6' is 'v5' in slimmer trousers.
+WALKERS = ("v1", "v2", "v3", "v4", "v5", "v6")
 DEFAULT_WALKER = "v2"
 
 
@@ -44,7 +45,7 @@ PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 #: own cameras see a walker over a stretch of a few metres (its side views hold about 60 frames).
 MAX_FILMED_WALK_M = {"v4": 6.0}
 #: Walkers filmed by CASIA-B's static cameras (the others' cameras follow the walker).
-STATIC_CAMERA_WALKERS = ("v3", "v4", "v5")
+STATIC_CAMERA_WALKERS = ("v3", "v4", "v5", "v6")
 #: Camera height (m above the ground) of the 'v2' walker: CASIA-B's cameras film from about chest height.
 V2_CAMERA_HEIGHT = 1.2
 
@@ -109,8 +110,10 @@ def sample_subject(seed: int, index: int, walker: str = DEFAULT_WALKER) -> Subje
     if walker == "v4":  # after every draw, so a v4 subject is its v3 self walking faster
         style = with_pace(style, CASIAB_PACE)
     outfit = sample_outfit(rng)
-    if walker == "v5":  # after every draw, so a v5 subject is its v3 self with its own hair and top
+    if walker in ("v5", "v6"):  # after every draw, so a v5 subject is its v3 self with its own hair and top
         outfit = replace(outfit, **sample_head_and_top(rng))
+    if walker == "v6":  # after that, so a v6 subject is its v5 self in slimmer trousers
+        outfit = replace(outfit, **sample_slim_trousers(rng))
     return SubjectRecipe(f"{index + 1:03d}", phen, style, bags, walker, outfit)
 
 
