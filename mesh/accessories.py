@@ -104,8 +104,8 @@ LONG_HAIR_SHARE, LONG_HAIR_LENGTH = 0.2, (0.10, 0.35)
 WIDE_TOP_EASE = (0.005, 0.045)
 
 
-#: Trouser ease (m, uniform) of walker v6: from close-fitting to straight trousers. With 'v2'-'v5''s 1.5-3.5 cm
-#: the legs are a pixel or two wider than real CASIA-B people's from the hips to the shanks, and a real-trained
+#: Trouser ease (m, uniform) of walker v6: from close-fitting to straight trousers. With the 1.5-3.5 cm of walkers
+#: v2-v5 the legs are a pixel or two wider than real CASIA-B people's from the hips to the shanks, and a real-trained
 #: recognizer's embedding reads that difference more than any change of the edges.
 SLIM_TROUSER_EASE = (0.0, 0.02)
 

@@ -37,7 +37,7 @@ def add_parser(sub, name: str, summary: str):
                         "v3 is v2 filmed by static cameras, so the view drifts along the walk as CASIA-B's does; "
                         "v4 is v3 walking at CASIA-B's pace (faster, longer strides, wider arm swing); "
                         "v5 is v3 with heads and tops as varied as real people's (bulky and long hair, loose tops); "
-                        "v6 is v5 in slimmer trousers, with legs as wide as real people's; "
+                        "v6 is v5 in slimmer trousers, nearer real people's leg widths; "
                         "v1 rebuilds datasets made with the first walker (default v2)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     return p
