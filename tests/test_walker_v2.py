@@ -209,7 +209,7 @@ def walks(anny_body, lib):
     return out
 
 
-def _frontal(anny_body, body, clothing="normal", outfit=None, views=(0.0, 180.0)) -> np.ndarray:
+def dressed_frames(anny_body, body, clothing="normal", outfit=None, views=(0.0, 180.0)) -> np.ndarray:
     """Pretreated 64x64 frames of `body` dressed, at `views`: `[views, t, 64, 64]`."""
     from mesh.accessories import dress
     from mesh.render import render_dressed
@@ -220,9 +220,9 @@ def _frontal(anny_body, body, clothing="normal", outfit=None, views=(0.0, 180.0)
 
 @pytest.mark.slow
 def test_stance_and_trousers_close_the_leg_gap_at_front_and_back(anny_body, walks):
-    old = _frontal(anny_body, walks[0.0])
-    stance = _frontal(anny_body, walks[4.0])
-    trousers = _frontal(anny_body, walks[4.0], outfit=Outfit(trouser_ease=0.02))
+    old = dressed_frames(anny_body, walks[0.0])
+    stance = dressed_frames(anny_body, walks[4.0])
+    trousers = dressed_frames(anny_body, walks[4.0], outfit=Outfit(trouser_ease=0.02))
     share = {k: np.mean([separated_leg_share(v) for v in x]) for k, x in
              (("old", old), ("stance", stance), ("trousers", trousers))}
     assert share["old"] > 0.6  # the first walker's legs stand apart in most leg rows
@@ -233,9 +233,9 @@ def test_stance_and_trousers_close_the_leg_gap_at_front_and_back(anny_body, walk
 @pytest.mark.slow
 def test_boxy_coat_widens_the_frontal_silhouette(anny_body, walks):
     body = walks[4.0]
-    normal = _frontal(anny_body, body, outfit=Outfit())
-    boxy = _frontal(anny_body, body, "coat", Outfit(coat_cut="boxy", coat_length=0.4))
-    long = _frontal(anny_body, body, "coat", Outfit())
+    normal = dressed_frames(anny_body, body, outfit=Outfit())
+    boxy = dressed_frames(anny_body, body, "coat", Outfit(coat_cut="boxy", coat_length=0.4))
+    long = dressed_frames(anny_body, body, "coat", Outfit())
     w = {k: np.mean([widths(v).mean() for v in x]) for k, x in (("n", normal), ("b", boxy), ("l", long))}
     assert w["b"] - w["n"] > 1.5  # px of 64 rows; real CASIA-B coats add about 2
     assert w["b"] - w["n"] > w["l"] - w["n"] + 0.7  # more than the long A-line coat does

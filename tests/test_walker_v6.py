@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from benchmarks.walker_realism import separated_leg_share
-from gaitcraft.pretreat import binarize, pretreat_frames
 from mesh.accessories import OUTFIT_RANGES, SLIM_TROUSER_EASE, Outfit, sample_slim_trousers
 from mesh.subjects import sample_subject, walker_camera
-from tests.test_walker_v2 import anny_body, lib, walks  # noqa: F401  (module fixtures)
+from tests.test_walker_v2 import anny_body, dressed_frames, lib, walks  # noqa: F401  (module fixtures)
 
 
 def test_a_v6_subject_is_its_v5_self_in_other_trousers():
@@ -32,21 +31,14 @@ def test_slim_trousers_are_drawn_below_the_v2_range():
     assert ease.mean() < OUTFIT_RANGES["trouser_ease"][0] < np.mean(OUTFIT_RANGES["trouser_ease"])
 
 
-def _legs(anny_body, body, outfit: Outfit, views: tuple[float, ...]) -> np.ndarray:  # noqa: F811
-    """Pretreated 64x64 frames of `body` in normal clothes at `views`: `[views, t, 64, 64]` in {0, 1}."""
-    from mesh.accessories import dress
-    from mesh.render import render_dressed
-
-    masks, _ = render_dressed(dress(body, anny_body, "normal", "none", outfit=outfit), list(views), 128)
-    return np.stack([binarize(pretreat_frames(m)) for m in masks]) > 0
-
-
 @pytest.mark.slow
 def test_slim_trousers_narrow_the_legs_and_keep_them_together_at_the_front(anny_body, walks):  # noqa: F811
     body = walks[4.0]
     views = (0.0, 90.0, 180.0)
-    wide = _legs(anny_body, body, Outfit(trouser_ease=float(np.mean(OUTFIT_RANGES["trouser_ease"]))), views)
-    slim = _legs(anny_body, body, Outfit(trouser_ease=float(np.mean(SLIM_TROUSER_EASE))), views)
+    wide = dressed_frames(anny_body, body, outfit=Outfit(trouser_ease=float(np.mean(OUTFIT_RANGES["trouser_ease"]))),
+                          views=views) > 127  # [views, t, 64, 64]
+    slim = dressed_frames(anny_body, body, outfit=Outfit(trouser_ease=float(np.mean(SLIM_TROUSER_EASE))),
+                          views=views) > 127
     rows = slice(32, 56)  # hips to shanks, where v2-v5 legs are wider than real people's
     gain = wide[:, :, rows].sum((2, 3)).mean(1) - slim[:, :, rows].sum((2, 3)).mean(1)  # [views] px per frame
     assert np.all(gain > 0.5 * (rows.stop - rows.start))  # at least half a pixel a row at every view
