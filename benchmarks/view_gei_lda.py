@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
 from benchmarks._report_files import report_main, write_report_with_figure  # noqa: E402
+from benchmarks.classifier_seeds import add_reading_args  # noqa: E402
 from gaitcraft.errors import ConfigError, DataError  # noqa: E402
 
 #: PCA components kept before the discriminant (of 704 pixels); enough for 11 views, few enough for its covariance
@@ -89,7 +90,8 @@ def markdown(result: dict, figure: str) -> str:
     views = result["views"]
     lines = [header("View read by a GEI discriminant fitted on synthetic walkers, beside the view classifiers"), "",
              f"- real: `{result['real']}` ({result['partition']} test ids, {result['test_sequences']} sequences)",
-             f"- PCA components: {result['components']}; classifier logits under bf16: {result['bf16']}", "",
+             f"- PCA components: {result['components']}; the classifiers read up to {result['frames_limit']} frames "
+             f"spread over each sequence, under bf16: {result['bf16']}", "",
              "| reader | view accuracy (%) | " + " | ".join(f"{v}°" for v in views) + " |",
              "|---|---:|" + "---:|" * len(views)]
     for name, s in result["readers"].items():
@@ -110,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default="0.3,0.5,0.7",
                     help="classifier weights of the combinations, comma-separated (default 0.3,0.5,0.7)")
     ap.add_argument("--components", type=int, default=COMPONENTS, help=f"PCA components (default {COMPONENTS})")
-    ap.add_argument("--bf16", action="store_true", help="classifier logits under bf16 autocast")
-    ap.add_argument("--cache", default=None, help="folder of cached classifier logits (default: GaitCraft's cache)")
-    ap.add_argument("--out", required=True, help="report path (.md; .json and .png beside it)")
+    add_reading_args(ap, "classify", "classifier-output")
     args = ap.parse_args(argv)
 
     def work() -> Path:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         classes = np.unique(truth)
         heads = {}  # classifier run -> its view posteriors [n, classes]
         for run in args.classifiers:
-            res = attribute_logits(run, test, args.cache or True, bf16=args.bf16)
+            res = attribute_logits(run, test, args.cache or True, frames_limit=args.frames_limit, bf16=args.bf16)
             run_classes = np.array([float(v) for v in res["classes"]["view"]])
             if heads and not np.array_equal(np.sort(run_classes), classes):
                 raise ConfigError(f"{run}: its view classes differ from {args.classifiers[0]}'s")
@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         views = [f"{v:g}" for v in np.unique(truth)]
         result = {"real": args.real, "partition": args.partition, "test_sequences": len(test),
                   "synthetic": args.synthetic, "classifiers": args.classifiers, "weights": weights,
-                  "components": args.components, "bf16": args.bf16, "views": views, "readers": readers}
+                  "components": args.components, "frames_limit": args.frames_limit, "bf16": args.bf16,
+                  "views": views, "readers": readers}
         panel = {name: [s["recall"].get(v) for v in views] for name, s in readers.items() if " w " not in name}
         return write_report_with_figure(
             Path(args.out), result,
