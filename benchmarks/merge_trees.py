@@ -39,9 +39,11 @@ def link(target: Path, link_path: Path) -> None:
     os.symlink(target, link_path)
 
 
-def merge(out: Path, sources: list[tuple[str, Path]]) -> dict:
+def merge(out: Path, sources: list[tuple[str, Path]], progress: bool = True) -> dict:
     """Link every training sequence of each source (and the last source's test sequences) into `out`; write its
     manifest and split. Returns {'sequences', 'train', 'test'} counts."""
+    from tqdm import tqdm
+
     from gaitcraft.io.manifest import manifest_row, read_manifest, write_manifest
     from gaitcraft.io.opengait_tree import read_opengait_sequence, sequence_folder, write_partition
     from gaitcraft.partition import resolve_partition
@@ -55,7 +57,8 @@ def merge(out: Path, sources: list[tuple[str, Path]]) -> dict:
             raise DataError("its split trains on every subject; a merged tree needs a train/test split", tree)
         keep = set(part.train) | (set(part.test) if i == len(sources) - 1 else set())
         manifest = read_manifest(tree)
-        for labels in (manifest[key] for key in sorted(manifest)):
+        for key in tqdm(sorted(manifest), desc=f"link {label}", unit="seq", disable=not progress):
+            labels = manifest[key]
             if labels.subject not in keep:
                 continue
             folder = sequence_folder(tree.resolve(), labels)
