@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._machine import header  # noqa: E402
 from benchmarks._report_files import report_main, write_report_with_figure  # noqa: E402
-from benchmarks.classifier_seeds import add_reading_args  # noqa: E402
+from benchmarks.classifier_seeds import add_reading_args, softmax  # noqa: E402
 from gaitcraft.errors import ConfigError, DataError  # noqa: E402
 
 #: PCA components kept before the discriminant (of 704 pixels); enough for 11 views, few enough for its covariance
@@ -139,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             if not set(truth.tolist()) <= set(run_classes.tolist()):
                 raise ConfigError(f"{run}: its view classes {run_classes.tolist()} miss views of the real test set")
             classes = np.sort(run_classes)
-            logits = res["logits"]["view"].astype(np.float64)[:, np.argsort(run_classes)]  # [n, classes]
-            logits -= logits.max(1, keepdims=True)
-            heads[run] = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+            heads[run] = softmax(res["logits"]["view"].astype(np.float64)[:, np.argsort(run_classes)])  # [n, classes]
         test_geis = gei_vectors(test, desc="real GEIs")
         probs: dict[str, np.ndarray] = {}
         for tree in args.synthetic:
